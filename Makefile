@@ -1,0 +1,24 @@
+# The two commands: `make demo` and `make test`. Both run `setup` first (idempotent).
+PY      := .venv/bin/python
+SHELL   := /bin/bash
+
+.PHONY: setup demo test bench lint clean
+
+setup:
+	@bash scripts/setup.sh
+
+demo: setup
+	@bash scripts/demo.sh
+
+test: setup
+	$(PY) -m pytest
+
+bench: setup
+	$(PY) -m edge_shm.bench
+
+lint: setup
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+clean:
+	rm -rf .venv .venv-lava demo-out bench-out .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Quantisation: float -> Loihi fixed point and int8."""

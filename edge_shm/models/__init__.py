@@ -1,0 +1,1 @@
+"""Predictors: base SNN, RNN, LSTM and the registry."""

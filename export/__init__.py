@@ -1,0 +1,1 @@
+"""Writers of deployment artefacts (ONNX, NIR, Lava bundle)."""

@@ -1,0 +1,1 @@
+"""Device-side runtimes; importable without torch (numpy, h5py, nir, lava only)."""

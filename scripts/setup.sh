@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Idempotent set-up of the two environments (DESIGN.md section 3).
+#   .venv       Python 3.11, CPU torch 2.13.0 from the wheel on disk, norse --no-deps, the toolkit.
+#   .venv-lava  Python 3.10, numpy<2, lava-nc 0.10.0, nir, h5py, the toolkit without torch.
+# A stamp file inside each venv records the pyproject.toml hash it was built from.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+hash=$(sha256sum pyproject.toml scripts/setup.sh | sha256sum | cut -c1-16)
+
+find_python() {  # $1 = version, e.g. 3.11
+    local prefix
+    if command -v pyenv >/dev/null 2>&1 && prefix=$(pyenv prefix "$1" 2>/dev/null); then
+        if [ -x "$prefix/bin/python$1" ]; then echo "$prefix/bin/python$1"; return 0; fi
+    fi
+    if command -v "python$1" >/dev/null 2>&1 && "python$1" -c 'import sys' 2>/dev/null; then
+        command -v "python$1"; return 0
+    fi
+    return 1
+}
+
+if [ "$(cat .venv/.stamp 2>/dev/null)" != "$hash" ]; then
+    py311=$(find_python 3.11) || { echo "error: Python 3.11 not found (pyenv or python3.11 on PATH)" >&2; exit 1; }
+    echo "setup: creating .venv with $py311"
+    "$py311" -m venv .venv
+    .venv/bin/python -m pip install -q --upgrade pip
+    .venv/bin/python -m pip install -q torch==2.13.0
+    .venv/bin/python -m pip install -q --no-deps norse==1.1.0
+    .venv/bin/python -m pip install -q -e ".[host,dev]"
+    echo "$hash" > .venv/.stamp
+fi
+
+if [ "$(cat .venv-lava/.stamp 2>/dev/null)" != "$hash" ]; then
+    if py310=$(find_python 3.10); then
+        echo "setup: creating .venv-lava with $py310"
+        "$py310" -m venv .venv-lava
+        .venv-lava/bin/python -m pip install -q --upgrade pip
+        .venv-lava/bin/python -m pip install -q "numpy<2" "lava-nc==0.10.0" nir h5py
+        .venv-lava/bin/python -m pip install -q --no-deps -e .
+        echo "$hash" > .venv-lava/.stamp
+    else
+        echo "setup: Python 3.10 not found (tried 'pyenv prefix 3.10' and python3.10);" \
+             "Lava features and their tests will be skipped." >&2
+    fi
+fi
