@@ -13,13 +13,21 @@ from edge_shm.errors import UserError
 
 
 def check_output(path: str | os.PathLike) -> Path:
-    """Fail early (before long work) when ``path`` cannot be written; returns its folder."""
+    """Fail early (before long work) when ``path`` cannot be written; returns its folder.
+
+    Probes the folder by creating and removing a temporary file: permission bits alone do not
+    tell (root, read-only mounts, /proc).
+    """
     path = Path(path)
     parent = path.resolve().parent
     if not parent.is_dir():
         raise UserError(f"output folder does not exist: {parent}")
-    if not os.access(parent, os.W_OK):
-        raise UserError(f"output folder is not writable: {parent}")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".edge-shm-probe.", dir=parent)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        raise UserError(f"output folder is not writable: {parent} ({e.strerror})") from None
     return parent
 
 

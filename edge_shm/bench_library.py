@@ -23,9 +23,18 @@ def run(ctx) -> str:
 
 | library | samples | frames x rows x cols | build time | limit | file size |
 |---|---|---|---|---|---|
-| fcg (`edge-shm library build fcg --samples 908`) | {fcg.frames.shape[0]} | {"x".join(map(str, fcg.frames.shape[1:]))} | {t_fcg:.1f} s | 60 s | {fcg_path.stat().st_size / 1e6:.2f} MB |
-| turing (`edge-shm library build turing`) | {turing.frames.shape[0]} | {"x".join(map(str, turing.frames.shape[1:]))} | {t_turing:.1f} s | 120 s | {turing_path.stat().st_size / 1e6:.2f} MB |
+{_row("fcg (`edge-shm library build fcg --samples 908`)", fcg, t_fcg, 60, fcg_path)}
+{_row("turing (`edge-shm library build turing`)", turing, t_turing, 120, turing_path)}
 
 Crack library: {int(fcg.physics["rejected_draws"].sum())} load draws were rejected because the crack
 would have left the 96-row region (the documented rule: re-simulate with fresh loads).
 """
+
+
+def _row(name, lib, seconds, limit, path) -> str:
+    shape = "x".join(map(str, lib.frames.shape[1:]))
+    size = path.stat().st_size / 1e6
+    return (
+        f"| {name} | {lib.frames.shape[0]} | {shape} | {seconds:.1f} s | {limit} s "
+        f"| {size:.2f} MB |"
+    )

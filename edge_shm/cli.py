@@ -12,7 +12,9 @@ import typer
 from edge_shm.errors import UserError
 
 app = typer.Typer(
-    name="edge-shm", no_args_is_help=True, add_completion=False,
+    name="edge-shm",
+    no_args_is_help=True,
+    add_completion=False,
     help="Neuromorphic edge deployment for structural health monitoring.",
 )
 

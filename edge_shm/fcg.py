@@ -58,11 +58,23 @@ class FCGParams:
 
     def units(self) -> dict[str, str]:
         return {
-            "width_mm": "mm", "height_mm": "mm", "initial_crack_mm": "mm", "n_segments": "1",
-            "stop_x_mm": "mm", "increment_mm": "mm", "tension_mean_mpa": "MPa",
-            "tension_std_mpa": "MPa", "shear_mean_mpa": "MPa", "shear_std_mpa": "MPa",
-            "paris_c": "m/cycle/(MPa*sqrt(m))^m", "paris_m": "1", "pixel_mm": "mm",
-            "rows": "px", "cols": "px", "crack_width_px": "px", "max_redraws": "1",
+            "width_mm": "mm",
+            "height_mm": "mm",
+            "initial_crack_mm": "mm",
+            "n_segments": "1",
+            "stop_x_mm": "mm",
+            "increment_mm": "mm",
+            "tension_mean_mpa": "MPa",
+            "tension_std_mpa": "MPa",
+            "shear_mean_mpa": "MPa",
+            "shear_std_mpa": "MPa",
+            "paris_c": "m/cycle/(MPa*sqrt(m))^m",
+            "paris_m": "1",
+            "pixel_mm": "mm",
+            "rows": "px",
+            "cols": "px",
+            "crack_width_px": "px",
+            "max_redraws": "1",
         }
 
 
@@ -190,8 +202,13 @@ def grow_crack(loads_mpa: np.ndarray, p: FCGParams) -> CrackHistory:
             raise RuntimeError("crack stopped advancing across the width")
     k1s.append(k1s[-1])
     k2s.append(k2s[-1])
-    hist = CrackHistory(np.array(nodes), np.array(cycles), np.array(k1s[: len(nodes)]),
-                        np.array(k2s[: len(nodes)]), loads_mpa)
+    hist = CrackHistory(
+        np.array(nodes),
+        np.array(cycles),
+        np.array(k1s[: len(nodes)]),
+        np.array(k2s[: len(nodes)]),
+        loads_mpa,
+    )
     _cut_frames(hist, bounds)
     return hist
 
@@ -294,15 +311,21 @@ def generate(n_samples: int, seed: int, p: FCGParams | None = None, progress=Non
     for i in range(n_samples):
         hist, rejected[i] = simulate_sample(rng, p)
         for t, nodes in enumerate(hist.frames_nodes):
-            frames[i, t] = rasterize(nodes, p)
+            # Cumulative: the truncated last segment may rasterise to other pixels than the full
+            # one drawn later; a crack pixel never heals.
+            frames[i, t] = np.maximum(rasterize(nodes, p), frames[i, t - 1] if t else 0.0)
         loads[i], tips[i], cycles[i] = hist.loads_mpa, hist.frames_tip_mm, hist.frames_cycles
         paths.append(hist.nodes_mm)
         path_k.append(np.stack([hist.k1, hist.k2], axis=1))
         if progress is not None:
             progress()
     physics = {
-        "loads_mpa": loads, "frame_tip_mm": tips, "frame_cycles": cycles,
-        "rejected_draws": rejected, "path_nodes_mm": paths, "path_sif_mpa_sqrt_m": path_k,
+        "loads_mpa": loads,
+        "frame_tip_mm": tips,
+        "frame_cycles": cycles,
+        "rejected_draws": rejected,
+        "path_nodes_mm": paths,
+        "path_sif_mpa_sqrt_m": path_k,
     }
     return frames, physics
 

@@ -90,9 +90,7 @@ def check_frames(frames: np.ndarray, what: str = "frames") -> np.ndarray:
     if not np.all(np.isfinite(frames)):
         raise UserError(f"{what} contain NaN or infinite values")
     if frames.min() < 0 or frames.max() > 1:
-        raise UserError(
-            f"{what} must lie in [0, 1], got [{frames.min():.3g}, {frames.max():.3g}]"
-        )
+        raise UserError(f"{what} must lie in [0, 1], got [{frames.min():.3g}, {frames.max():.3g}]")
     return frames
 
 
@@ -117,19 +115,32 @@ def write_library(
     with atomic_file(path) as tmp:
         with h5py.File(tmp, "w", track_order=True) as f:
             f.attrs.update(
-                format=FORMAT_NAME, format_version=FORMAT_VERSION, kind=kind,
-                generator=generator, generator_version=__version__,
-                seed=-1 if seed is None else int(seed), pixel_size_mm=float(pixel_mm),
-                window_in=window[0], window_out=window[1], window_skip=window[2],
-                n_samples=frames.shape[0], n_train=int((split == 0).sum()),
+                format=FORMAT_NAME,
+                format_version=FORMAT_VERSION,
+                kind=kind,
+                generator=generator,
+                generator_version=__version__,
+                seed=-1 if seed is None else int(seed),
+                pixel_size_mm=float(pixel_mm),
+                window_in=window[0],
+                window_out=window[1],
+                window_skip=window[2],
+                n_samples=frames.shape[0],
+                n_train=int((split == 0).sum()),
                 n_test=int((split == 1).sum()),
             )
             d = f.create_dataset(
-                "frames", data=frames, chunks=(1, *frames.shape[1:]), compression="gzip",
-                compression_opts=4, shuffle=True,
+                "frames",
+                data=frames,
+                chunks=(1, *frames.shape[1:]),
+                compression="gzip",
+                compression_opts=4,
+                shuffle=True,
             )
             d.attrs.update(axes="sample,time,row,column", unit="1 (normalised intensity)")
-            f.create_dataset("split", data=split.astype(np.int8)).attrs["meaning"] = "0 train, 1 test"
+            f.create_dataset("split", data=split.astype(np.int8)).attrs["meaning"] = (
+                "0 train, 1 test"
+            )
             g = f.create_group("params")
             for k, v in params.items():
                 g.attrs[k] = v
@@ -172,9 +183,7 @@ def read_library(path: str | Path, load_physics: bool = True) -> Library:
             if split.shape != (frames.shape[0],):
                 _fail(path, "split length differs from the number of samples")
             params = {k: _py(v) for k, v in f["params"].attrs.items() if not k.endswith(".unit")}
-            units = {
-                k[:-5]: str(v) for k, v in f["params"].attrs.items() if k.endswith(".unit")
-            }
+            units = {k[:-5]: str(v) for k, v in f["params"].attrs.items() if k.endswith(".unit")}
             physics = {}
             if load_physics and "physics" in f:
                 ph = f["physics"]
@@ -189,11 +198,19 @@ def read_library(path: str | Path, load_physics: bool = True) -> Library:
             a = f.attrs
             seed = int(a["seed"])
             return Library(
-                path=path, frames=frames, split=split, kind=str(a["kind"]),
-                generator=str(a["generator"]), generator_version=str(a["generator_version"]),
-                seed=None if seed < 0 else seed, pixel_mm=float(a["pixel_size_mm"]),
-                params=params, units=units, window_in=int(a["window_in"]),
-                window_out=int(a["window_out"]), window_skip=int(a["window_skip"]),
+                path=path,
+                frames=frames,
+                split=split,
+                kind=str(a["kind"]),
+                generator=str(a["generator"]),
+                generator_version=str(a["generator_version"]),
+                seed=None if seed < 0 else seed,
+                pixel_mm=float(a["pixel_size_mm"]),
+                params=params,
+                units=units,
+                window_in=int(a["window_in"]),
+                window_out=int(a["window_out"]),
+                window_skip=int(a["window_skip"]),
                 physics=physics,
             )
     except (OSError, KeyError, ValueError) as e:
@@ -214,9 +231,17 @@ def build_fcg(path, n_samples: int = 908, seed: int = 0, progress=None, **overri
     p = fcg.FCGParams(**overrides)
     frames, phys = fcg.generate(n_samples, seed, p, progress=progress)
     return write_library(
-        path, frames, paper_split(n_samples, 108, 908), kind="fcg", generator="edge_shm.fcg",
-        seed=seed, pixel_mm=p.pixel_mm, params=fcg.params_dict(p), units=p.units(),
-        window=(3, 1, 0), physics=phys,
+        path,
+        frames,
+        paper_split(n_samples, 108, 908),
+        kind="fcg",
+        generator="edge_shm.fcg",
+        seed=seed,
+        pixel_mm=p.pixel_mm,
+        params=fcg.params_dict(p),
+        units=p.units(),
+        window=(3, 1, 0),
+        physics=phys,
         physics_units={
             "loads_mpa": "MPa (tension, shear) per load segment",
             "frame_tip_mm": "mm (x, y) of the tip at each frame",
@@ -237,9 +262,16 @@ def build_turing(path, n_samples: int = 15, seed: int = 0, progress=None, **over
     p = turing.TuringParams(**overrides)
     frames, _ = turing.generate(n_samples, seed, p, progress=progress)
     return write_library(
-        path, frames, paper_split(n_samples, 5, 15), kind="turing",
-        generator="edge_shm.turing", seed=seed, pixel_mm=p.pixel_mm, params=asdict(p),
-        units=p.units(), window=(10, 10, 1),
+        path,
+        frames,
+        paper_split(n_samples, 5, 15),
+        kind="turing",
+        generator="edge_shm.turing",
+        seed=seed,
+        pixel_mm=p.pixel_mm,
+        params=asdict(p),
+        units=p.units(),
+        window=(10, 10, 1),
     )
 
 
@@ -306,8 +338,9 @@ def load_frames_any(src: str | Path) -> np.ndarray:
     raise UserError(f"{src}: expected a .npy file or a folder of image sequences")
 
 
-def import_library(src, path, pixel_mm: float, n_test: int | None = None,
-                   window: tuple[int, int, int] = (3, 1, 0)) -> Path:
+def import_library(
+    src, path, pixel_mm: float, n_test: int | None = None, window: tuple[int, int, int] = (3, 1, 0)
+) -> Path:
     """Import experimental frames into a library (kind ``imported``)."""
     frames = check_frames(load_frames_any(src), f"{src}")
     n = frames.shape[0]
@@ -321,9 +354,16 @@ def import_library(src, path, pixel_mm: float, n_test: int | None = None,
         split = np.zeros(n, dtype=np.int8)
         split[n - n_test :] = 1
     return write_library(
-        path, frames, split, kind="imported", generator="edge_shm.library.import",
-        seed=None, pixel_mm=pixel_mm, params={"source": str(Path(src).name)},
-        units={"source": "path"}, window=window,
+        path,
+        frames,
+        split,
+        kind="imported",
+        generator="edge_shm.library.import",
+        seed=None,
+        pixel_mm=pixel_mm,
+        params={"source": str(Path(src).name)},
+        units={"source": "path"},
+        window=window,
     )
 
 
@@ -332,13 +372,21 @@ def summary(lib: Library) -> dict:
     n, t, h, w = lib.frames.shape
     last = lib.frames[:, -1]
     out = {
-        "path": str(lib.path), "kind": lib.kind, "generator": lib.generator,
-        "generator_version": lib.generator_version, "seed": lib.seed,
-        "samples": n, "train_samples": int((lib.split == 0).sum()),
-        "test_samples": int((lib.split == 1).sum()), "frames_per_sample": t,
-        "frame_rows_px": h, "frame_cols_px": w, "pixel_size_mm": lib.pixel_mm,
+        "path": str(lib.path),
+        "kind": lib.kind,
+        "generator": lib.generator,
+        "generator_version": lib.generator_version,
+        "seed": lib.seed,
+        "samples": n,
+        "train_samples": int((lib.split == 0).sum()),
+        "test_samples": int((lib.split == 1).sum()),
+        "frames_per_sample": t,
+        "frame_rows_px": h,
+        "frame_cols_px": w,
+        "pixel_size_mm": lib.pixel_mm,
         "field_of_view_mm": [round(h * lib.pixel_mm, 4), round(w * lib.pixel_mm, 4)],
-        "window_in_frames": lib.window_in, "window_out_frames": lib.window_out,
+        "window_in_frames": lib.window_in,
+        "window_out_frames": lib.window_out,
         "window_skip_frames": lib.window_skip,
         "mean_intensity_1": float(lib.frames.mean()),
         "last_frame_mean_intensity_1": float(last.mean()),

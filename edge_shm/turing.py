@@ -45,8 +45,9 @@ class TuringParams:
 
     def units(self) -> dict[str, str]:
         u = {k: "1" for k in asdict(self)}
-        u.update(size="px", seed_size="px", steps_per_frame="steps",
-                 pixel_mm="mm", n_frames="frames")
+        u.update(
+            size="px", seed_size="px", steps_per_frame="steps", pixel_mm="mm", n_frames="frames"
+        )
         return u
 
 

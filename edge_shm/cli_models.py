@@ -1,0 +1,106 @@
+"""``edge-shm train``, ``edge-shm evaluate`` and ``edge-shm compare``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from edge_shm.console import out, progress_bar
+from edge_shm.errors import UserError
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(train)
+    app.command()(evaluate)
+    app.command()(compare)
+
+
+def train(
+    model: str = typer.Option("snn", "--model", "-m", help="snn, rnn or lstm."),
+    library: Path = typer.Option(..., "--library", "-l", help="Library file (.h5)."),
+    output: Path = typer.Option(..., "-o", "--output", help="Run directory."),
+    epochs: int = typer.Option(10, help="Epochs (total, counting resumed ones)."),
+    batch_size: int = typer.Option(32, help="Windows per batch."),
+    lr: float = typer.Option(1e-3, help="Adam learning rate."),
+    seed: int = typer.Option(0, help="Seed of initialisation and shuffling."),
+    loss: str = typer.Option("mse", help="mse (the paper's) or weighted (crack pixels x(1+w))."),
+    crack_weight: float = typer.Option(10.0, help="w of the weighted loss."),
+    max_windows: int = typer.Option(None, help="Use at most this many training windows."),
+    resume: bool = typer.Option(True, help="Continue a run directory with the same settings."),
+) -> None:
+    """Train a predictor on the library's train split (MSE, Adam), resumable."""
+    from edge_shm.library import read_library
+    from edge_shm.models import model_class
+    from edge_shm.train import TrainConfig
+    from edge_shm.train import train as run_training
+
+    model_class(model)
+    cfg = TrainConfig(
+        model=model,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        seed=seed,
+        loss=loss,
+        crack_weight=crack_weight,
+        max_train_windows=max_windows,
+    )
+    cfg.check()
+    if output.exists() and not output.is_dir():
+        raise UserError(f"{output}: exists and is not a folder")
+    from edge_shm.atomic import check_output
+
+    check_output(output)
+    lib = read_library(library, load_physics=False)
+    from edge_shm.dataset import WindowDataset
+
+    n = len(WindowDataset(lib, "train"))
+    n = n if max_windows is None else min(n, max_windows)
+    done = 0
+    if resume and (output / "metrics.json").is_file():
+        from edge_shm.runs import read_json
+
+        done = read_json(output / "metrics.json").get("epochs_done", 0)
+    with progress_bar(f"training {model}", max(0, epochs - done) * n) as advance:
+        metrics = run_training(lib, output, cfg, resume=resume, progress=advance)
+    out.print(
+        f"final train loss {metrics['final_train_loss']:.6f} (MSE per pixel), "
+        f"{metrics['train_seconds_total']:.1f} s of training; run in {output}"
+    )
+
+
+def evaluate(
+    run: Path = typer.Argument(..., help="Run directory."),
+    library: Path = typer.Option(..., "--library", "-l", help="Library file (.h5)."),
+    output: Path = typer.Option(None, "-o", "--output", help="Report folder (default: RUN)."),
+) -> None:
+    """Test-split MAE (one step and rollout), crack F1, thickness, baselines; JSON+MD+PNG."""
+    from edge_shm.library import read_library
+    from edge_shm.report import write_evaluation
+    from edge_shm.runs import load_run
+
+    model, config = load_run(run)
+    lib = read_library(library, load_physics=False)
+    _check_library_fits(lib, config)
+    report = write_evaluation(model, config, lib, output or run)
+    out.print(report)
+
+
+def _check_library_fits(lib, config: dict) -> None:
+    shape = tuple(config.get("frame_shape", ()))
+    if tuple(lib.frame_shape) != shape:
+        raise UserError(
+            f"{lib.path}: frames are {lib.frame_shape[0]}x{lib.frame_shape[1]} px but the run "
+            f"was trained on {shape[0]}x{shape[1]} px"
+        )
+
+
+def compare(
+    runs: list[Path] = typer.Argument(..., help="Run directories (evaluated)."),
+    output: Path = typer.Option(Path("comparison"), "-o", "--output", help="Report folder."),
+) -> None:
+    """One table of parameters, weight bytes and MAE; accuracy-vs-parameters PNG."""
+    from edge_shm.report import write_comparison
+
+    out.print(write_comparison(runs, output))

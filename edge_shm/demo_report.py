@@ -1,0 +1,48 @@
+"""Collect the demo's outputs into one Markdown report: ``python -m edge_shm.demo_report DIR``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from edge_shm.atomic import atomic_file
+from edge_shm.library import read_library, summary
+
+
+def build_report(out: Path) -> Path:
+    lines = ["# edge-shm demo report", ""]
+    lib = read_library(out / "cracks.h5")
+    s = summary(lib)
+    lines += [
+        "## Digital library",
+        "",
+        f"{s['samples']} simulated fatigue cracks ({s['train_samples']} train / "
+        f"{s['test_samples']} test), {s['frames_per_sample']} frames of "
+        f"{s['frame_rows_px']} x {s['frame_cols_px']} px at {s['pixel_size_mm']} mm/px. "
+        "Preview: `library-preview.png`.",
+        "",
+    ]
+    for name, title in (
+        ("comparison/comparison.md", "Predictors"),
+        ("export/summary.md", "Deployment"),
+        ("profile/comparison.md", "Energy and memory"),
+    ):
+        path = out / name
+        if path.is_file():
+            body = path.read_text().split("\n", 1)[1]  # drop the file's own title
+            lines += [f"## {title}", body.strip(), ""]
+    for run in sorted(out.glob("run-*")):
+        if (run / "evaluation.md").is_file():
+            lines.append(
+                f"- `{run.name}/evaluation.md`, `{run.name}/predictions.png`, "
+                f"`{run.name}/mae_per_step.png`"
+            )
+    path = out / "REPORT.md"
+    with atomic_file(path) as tmp:
+        tmp.write_text("\n".join(lines) + "\n")
+    return path
+
+
+if __name__ == "__main__":
+    report = build_report(Path(sys.argv[1]))
+    print(f"\ndemo report: {report.resolve()}")
