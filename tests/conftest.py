@@ -31,3 +31,30 @@ def lava_python() -> Path:
     if not LAVA_PYTHON.exists():
         pytest.skip("no .venv-lava (Python 3.10 missing): Lava features are skipped")
     return LAVA_PYTHON
+
+
+def _tiny_run(lib, out: Path, model: str, epochs: int, windows: int) -> Path:
+    from edge_shm.train import TrainConfig, train
+
+    cfg = TrainConfig(
+        model=model,
+        epochs=epochs,
+        batch_size=16,
+        loss="weighted",
+        max_train_windows=windows,
+        seed=0,
+    )
+    train(lib, out, cfg, resume=False)
+    return out
+
+
+@pytest.fixture(scope="session")
+def snn_run_dir(crack_lib, tmp_path_factory) -> Path:
+    """A base SNN trained briefly on the small crack library (it spikes in every layer)."""
+    return _tiny_run(crack_lib, tmp_path_factory.mktemp("runs") / "snn", "snn", 3, 64)
+
+
+@pytest.fixture(scope="session")
+def lstm_run_dir(crack_lib, tmp_path_factory) -> Path:
+    """A base LSTM after a few training steps (32.7 M parameters at 96 x 132)."""
+    return _tiny_run(crack_lib, tmp_path_factory.mktemp("runs") / "lstm", "lstm", 1, 16)
