@@ -33,6 +33,13 @@ class BenchContext:
             build_fcg(path, 908, 0)
         return path
 
+    def trained_run(self, model: str) -> Path:
+        """The run that the ``train`` section made on the full library (``bench-out/run-MODEL``)."""
+        path = self.work / f"run-{model}"
+        if not (path / "weights.safetensors").is_file():
+            raise SystemExit(f"bench: {path} missing; run `python -m edge_shm.bench train` first")
+        return path
+
 
 def main(argv: list[str] | None = None) -> int:
     names = (argv if argv is not None else sys.argv[1:]) or SECTIONS

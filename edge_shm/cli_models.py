@@ -99,8 +99,28 @@ def _check_library_fits(lib, config: dict) -> None:
 def compare(
     runs: list[Path] = typer.Argument(..., help="Run directories (evaluated)."),
     output: Path = typer.Option(Path("comparison"), "-o", "--output", help="Report folder."),
+    device: list[str] = typer.Option(
+        ["loihi", "arm-cortex-a"], "--device", "-d", help="Device(s) of the energy columns."
+    ),
+    library: Path = typer.Option(
+        None, "--library", "-l", help="Library for the energy profile (default: the evaluation's)."
+    ),
+    profile_windows: int = typer.Option(16, help="Test windows profiled per run for energy."),
+    energy: bool = typer.Option(True, help="Add energy columns and figures."),
+    devices_file: list[Path] = typer.Option(None, "--devices", help="Extra device file(s)."),
 ) -> None:
-    """One table of parameters, weight bytes and MAE; accuracy-vs-parameters PNG."""
+    """One table of parameters, weight bytes, MAC and energy; accuracy and energy PNGs."""
     from edge_shm.report import write_comparison
 
-    out.print(write_comparison(runs, output))
+    hooks, sections = [], []
+    if energy:
+        from edge_shm.devices import get_device
+        from edge_shm.profile_report import EnergyColumns
+
+        if profile_windows <= 0:
+            raise UserError(f"--profile-windows must be positive, got {profile_windows}")
+        cols = EnergyColumns(
+            [get_device(d, devices_file) for d in device], library, profile_windows
+        )
+        hooks, sections = [cols], [cols.section]
+    out.print(write_comparison(runs, output, hooks, sections))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import json
+
 from edge_shm.atomic import atomic_file
 from edge_shm.library import read_library, summary
 
@@ -41,6 +43,21 @@ def build_report(out: Path) -> Path:
     with atomic_file(path) as tmp:
         tmp.write_text("\n".join(lines) + "\n")
     return path
+
+
+def _verification(v) -> str:
+    if not v:
+        return "not verified"
+    parts = [f"{v['sequences']} held-out sequences x {v['frames_per_sequence']} frames"]
+    if "max_abs_diff" in v:
+        parts.append(f"max |ONNX - torch| = {v['max_abs_diff']:.2g}")
+    if "agreement" in v:
+        parts.append(
+            f"{v['spikes_compared']:,} spikes compared (rate {v['spike_rate']:.2%}), "
+            f"agreement {v['agreement']:.4%}, max frame diff {v['max_abs_frame_diff']:.2g}"
+        )
+    parts.append("passed" if v.get("ok") else "FAILED")
+    return "; ".join(parts)
 
 
 if __name__ == "__main__":

@@ -124,3 +124,157 @@ def accuracy_vs_parameters(rows: list[dict], path) -> Path:
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     return save(fig, path)
+
+
+# --- profiler (issue 6) --------------------------------------------------------------------------
+
+_ENERGY_PARTS = (
+    ("mac", "MACs"),
+    ("ac", "ACs (spike-driven)"),
+    ("neuron_active", "neuron updates (active)"),
+    ("neuron_inactive", "neuron updates (inactive)"),
+    ("mult", "gate products"),
+    ("add", "gate sums"),
+    ("nonlinear", "nonlinearities"),
+)
+
+
+def energy_split(reports: list[tuple[str, dict]], path) -> Path:
+    """Stacked bars of energy per forecast (uJ): compute per op class, then memory traffic."""
+    fig, ax = plt.subplots(figsize=(max(4.5, 1.6 * len(reports) + 2), 3.6))
+    labels = [lab for lab, _ in reports]
+    x = np.arange(len(reports))
+    bottom = np.zeros(len(reports))
+    colors = plt.cm.tab10.colors
+    for i, (key, name) in enumerate(_ENERGY_PARTS):
+        vals = np.array([r["compute_pJ"].get(key, 0.0) * 1e-6 for _, r in reports])
+        if vals.any():
+            ax.bar(x, vals, bottom=bottom, label=name, color=colors[i % 10])
+            bottom += vals
+    mem = np.array([r["memory_total_pJ"] * 1e-6 for _, r in reports])
+    if mem.any():
+        ax.bar(x, mem, bottom=bottom, label="memory access", color="0.35", hatch="//")
+        bottom += mem
+    for xi, b in zip(x, bottom, strict=True):
+        ax.annotate(f"{b:.3g} uJ", (xi, b), ha="center", va="bottom", fontsize=7)
+    ax.set_xticks(x, labels, fontsize=7)
+    ax.set_ylabel("energy per forecast frame (uJ)")
+    ax.set_title("energy per forecast: compute and memory access", fontsize=9)
+    ax.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.01, 1))
+    ax.grid(alpha=0.3, axis="y")
+    return save(fig, path)
+
+
+def memory_budget(reports: list[tuple[str, dict]], path) -> Path:
+    """Horizontal stacked bars of the memory lines (KB) per RAM / flash, budget marked."""
+    rows = []
+    for label, rep in reports:
+        for where in ("RAM", "flash"):
+            lines = [ln for ln in rep["lines"] if ln["where"] == where]
+            if lines:
+                budget = next((c["budget_B"] for c in rep["checks"] if c["memory"] == where), None)
+                rows.append((f"{label} {where}", lines, budget))
+    fig, ax = plt.subplots(figsize=(7, 0.55 * len(rows) + 1.4))
+    colors = plt.cm.Set2.colors
+    names = []
+    palette: dict[str, tuple] = {}
+    for i, (_label, lines, budget) in enumerate(rows):
+        left = 0.0
+        for ln in lines:
+            name = ln["line"].split(" (")[0]
+            ax.barh(
+                i,
+                ln["bytes"] / 1024,
+                left=left,
+                color=palette.setdefault(name, colors[len(palette) % 8]),
+                label=name if name not in names else None,
+            )
+            names.append(name)
+            left += ln["bytes"] / 1024
+        if budget is not None:
+            ax.plot([budget / 1024] * 2, [i - 0.4, i + 0.4], color="red", lw=2)
+            ok = "fits" if left * 1024 <= budget else "does not fit"
+            ax.annotate(
+                f"budget {budget / 1024:,.0f} KB ({ok})",
+                (budget / 1024, i + 0.42),
+                fontsize=6,
+                color="red",
+            )
+    ax.set_yticks(range(len(rows)), [r[0] for r in rows], fontsize=7)
+    ax.set_xscale("log")
+    ax.set_xlabel("bytes (KB, log scale)")
+    ax.set_title("memory per forecast vs device budget", fontsize=9)
+    ax.legend(fontsize=6, loc="lower right")
+    ax.grid(alpha=0.3, axis="x")
+    return save(fig, path)
+
+
+def energy_vs_mae(rows: list[dict], keys: list[str], path) -> Path:
+    """Energy per forecast (uJ, log) against one-step MAE, one marker per run and device."""
+    fig, ax = plt.subplots(figsize=(5.5, 3.6))
+    markers = "osD^v<>"
+    for j, key in enumerate(keys):
+        dev = key.removeprefix("energy_").removesuffix("_uj")
+        for r in rows:
+            if r.get(key) is None:
+                continue
+            ax.scatter(
+                r[key],
+                r["one_step_mae"],
+                marker=markers[j % len(markers)],
+                s=40,
+                color="C0" if r["model"] == "snn" else "C1",
+            )
+            ax.annotate(
+                f"{r['model']} @ {dev}",
+                (r[key], r["one_step_mae"]),
+                fontsize=7,
+                xytext=(4, 4),
+                textcoords="offset points",
+            )
+    ax.axhline(
+        rows[0]["copy_last_one_step_mae"], color="grey", ls="--", lw=1, label="copy last frame"
+    )
+    ax.set_xscale("log")
+    ax.set_xlabel("energy per forecast frame (uJ)")
+    ax.set_ylabel("one-step test MAE (1)")
+    ax.set_title("accuracy vs energy per forecast", fontsize=9)
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3)
+    return save(fig, path)
+
+
+def energy_vs_firing_rate(curves: list[dict], path) -> Path:
+    """SNN energy per forecast vs input spike rate; LSTM and non-spiking twin as references.
+
+    Each item: ``label``, ``curve`` (from edge_shm.profile.energy_vs_rate), ``references``
+    (label -> pJ) and ``break_even`` (label -> rate or None).
+    """
+    fig, ax = plt.subplots(figsize=(6, 3.8))
+    for i, item in enumerate(curves):
+        c = item["curve"]
+        color = f"C{i}"
+        ax.plot(
+            c["rates"], np.array(c["energy_pJ"]) * 1e-6, color=color, label=f"SNN @ {item['label']}"
+        )
+        if c["measured_rate"] is not None:
+            ax.scatter([c["measured_rate"]], [c["measured_pJ"] * 1e-6], color=color, zorder=3)
+        for j, (ref, pj) in enumerate(item["references"].items()):
+            ax.axhline(
+                pj * 1e-6,
+                color=color,
+                ls=("--", ":")[j % 2],
+                lw=1,
+                label=f"{ref} @ {item['label']}",
+            )
+            r = item["break_even"].get(ref)
+            if r is not None:
+                ax.axvline(r, color=color, ls=("--", ":")[j % 2], lw=0.6)
+    ax.set_yscale("log")
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("input spike rate of the spike-driven layers (spikes / neuron / step)")
+    ax.set_ylabel("energy per forecast frame (uJ)")
+    ax.set_title("where the SNN stops paying off (dot: measured rate)", fontsize=9)
+    ax.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.01, 1))
+    ax.grid(alpha=0.3)
+    return save(fig, path)

@@ -110,8 +110,16 @@ def _load_for_comparison(run: Path) -> dict:
     }
 
 
-def write_comparison(runs: list[Path], out_dir: Path, extra_columns=None) -> str:
-    """comparison.json, comparison.md and accuracy_vs_parameters.png for evaluated runs."""
+def write_comparison(
+    runs: list[Path], out_dir: Path, extra_columns=None, extra_sections=None
+) -> str:
+    """comparison.json, comparison.md and accuracy_vs_parameters.png for evaluated runs.
+
+    ``extra_columns``: callables ``hook(rows)`` adding keys to the rows (keys starting with
+    ``energy`` or ending in ``_uj`` become table columns; None prints as n/a).
+    ``extra_sections``: callables ``section(rows, out_dir) -> str`` whose Markdown is appended
+    (they may write figures into ``out_dir``).
+    """
     from edge_shm.plots import accuracy_vs_parameters
 
     if not runs:
@@ -125,14 +133,14 @@ def write_comparison(runs: list[Path], out_dir: Path, extra_columns=None) -> str
     extra = [k for k in rows[0] if k.startswith("energy") or k.endswith("_uj")]
     head = (
         "| run | model | loss | parameters | weights (bytes) | one-step MAE (1) "
-        "| one-step F1 (1) | rollout MAE (1) |" + "".join(f" {k} |" for k in extra)
+        "| one-step F1 (1) | rollout MAE (1) |" + "".join(f" {_col_label(k)} |" for k in extra)
     )
     lines = ["# Comparison", "", head, "|" + "---|" * (8 + len(extra))]
     for r in rows:
         lines.append(
             f"| {r['run']} | {r['model']} | {r['loss']} | {r['parameters']:,} | "
             f"{r['weight_bytes']:,} | {r['one_step_mae']:.5f} | {r['one_step_f1']:.3f} | "
-            f"{r['rollout_mae']:.5f} |" + "".join(f" {r[k]:.4g} |" for k in extra)
+            f"{r['rollout_mae']:.5f} |" + "".join(f" {_fmt4(r[k])} |" for k in extra)
         )
     snn = [r for r in rows if r["model"] == "snn"]
     other = [r for r in rows if r["model"] in ("lstm", "rnn")]
@@ -146,10 +154,22 @@ def write_comparison(runs: list[Path], out_dir: Path, extra_columns=None) -> str
         f"\nCopy-last-frame one-step MAE on the same windows: "
         f"{rows[0]['copy_last_one_step_mae']:.5f}"
     )
+    for section in extra_sections or []:
+        lines.append(section(rows, out_dir))
     md = "\n".join(lines) + "\n"
     _write_text(out_dir / "comparison.md", md)
     accuracy_vs_parameters(rows, out_dir / "accuracy_vs_parameters.png")
     return md + f"\nreport: {out_dir / 'comparison.md'}"
+
+
+def _col_label(key: str) -> str:
+    if key.startswith("energy_") and key.endswith("_uj"):
+        return f"energy per forecast, {key[7:-3]} (uJ)"
+    return key
+
+
+def _fmt4(v) -> str:
+    return "n/a" if v is None else f"{v:.4g}"
 
 
 def dumps(d) -> str:

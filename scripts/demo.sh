@@ -21,9 +21,26 @@ $E train --model snn --library "$OUT/cracks.h5" -o "$OUT/run-snn" --epochs "$EPO
 $E train --model lstm --library "$OUT/cracks.h5" -o "$OUT/run-lstm" --epochs "$EPOCHS_LSTM" \
     --loss weighted --batch-size 16
 
-echo "== 3. evaluate on the test split and compare"
+echo "== 3. evaluate on the test split"
 $E evaluate "$OUT/run-snn" --library "$OUT/cracks.h5" > /dev/null
 $E evaluate "$OUT/run-lstm" --library "$OUT/cracks.h5" > /dev/null
-$E compare "$OUT/run-snn" "$OUT/run-lstm" -o "$OUT/comparison"
+
+echo "== 4. export the SNN (each artefact verified against torch on held-out frames)"
+$E export "$OUT/run-snn" --target onnx -o "$OUT/export/onnx"
+$E export "$OUT/run-snn" --target nir -o "$OUT/export/nir"
+if [ -x .venv-lava/bin/python ]; then
+    $E export "$OUT/run-snn" --target lava -o "$OUT/export/lava"
+else
+    echo "   (no .venv-lava: Python 3.10 missing, Lava export skipped)"
+fi
+
+echo "== 5. energy and memory per forecast (SNN vs LSTM), and the comparison"
+for M in snn lstm; do
+    $E profile "$OUT/run-$M" --device loihi --library "$OUT/cracks.h5" --max-windows 32 \
+        -o "$OUT/profile-$M-loihi" > /dev/null
+    $E profile "$OUT/run-$M" --device arm-cortex-a --library "$OUT/cracks.h5" --max-windows 32 \
+        --budget-ram 512 --budget-flash 2048 -o "$OUT/profile-$M-arm" > /dev/null
+done
+$E compare "$OUT/run-snn" "$OUT/run-lstm" --library "$OUT/cracks.h5" -o "$OUT/comparison"
 
 .venv/bin/python -m edge_shm.demo_report "$OUT"

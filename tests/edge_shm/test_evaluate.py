@@ -1,0 +1,66 @@
+"""Metrics against hand-computed values, and the evaluation report."""
+
+import json
+
+import numpy as np
+import pytest
+
+from edge_shm.evaluate import crack_scores, crack_thickness_px, mae, rollout
+
+
+def test_mae_equals_hand_computed_value():
+    pred = np.array([[[0.0, 0.5], [1.0, 0.25]]])
+    true = np.array([[[0.0, 1.0], [0.0, 0.25]]])
+    assert mae(pred, true) == pytest.approx((0 + 0.5 + 1.0 + 0) / 4)
+
+
+def test_crack_scores_hand_computed():
+    true = np.array([1, 1, 1, 0, 0, 0], float)
+    pred = np.array([0.9, 0.6, 0.1, 0.7, 0.0, 0.2])
+    s = crack_scores(pred, true)
+    assert s["precision"] == pytest.approx(2 / 3)
+    assert s["recall"] == pytest.approx(2 / 3)
+    assert s["f1"] == pytest.approx(2 / 3)
+
+
+def test_thickness_of_a_band():
+    img = np.zeros((20, 30))
+    img[8:11, 5:25] = 1.0
+    assert crack_thickness_px(img) == pytest.approx(3.0, rel=0.15)
+
+
+class CopyLast:
+    """A model whose forecast is the last input frame: rollout must repeat it."""
+
+    def __call__(self, x):
+        return x
+
+
+def test_rollout_feeds_predictions_back():
+    frames = np.random.default_rng(0).random((2, 6, 4, 5)).astype(np.float32)
+    roll = rollout(CopyLast(), frames, n_in=3)
+    assert roll.shape == (2, 3, 4, 5)
+    assert np.allclose(roll, frames[:, 2:3].repeat(3, axis=1))
+
+
+def test_evaluate_writes_reports_with_baselines(snn_run_dir, crack_lib, tmp_path):
+    from edge_shm.cli import main
+
+    out = tmp_path / "ev"
+    assert (
+        main(["evaluate", str(snn_run_dir), "--library", str(crack_lib.path), "-o", str(out)]) == 0
+    )
+    ev = json.loads((out / "evaluation.json").read_text())
+    one = ev["one_step"]
+    n_test = int(crack_lib.split.sum())
+    assert one["windows"] == 5 * n_test
+    test_frames = crack_lib.frames[crack_lib.indices("test")]
+    expected_zero = np.mean(
+        [mae(np.zeros_like(f), f) for f in test_frames[:, 3:].reshape(-1, 96, 132)]
+    )
+    assert one["zeros"]["mae"] == pytest.approx(expected_zero, rel=1e-6)
+    assert one["copy_last"]["mae"] > 0 and one["copy_last"]["f1"] > 0.5
+    assert len(ev["rollout"]["steps"]) == 5
+    assert "length_error_mm" in ev["rollout"]["steps"][0]["geometry"]
+    for name in ("evaluation.md", "mae_per_step.png", "predictions.png"):
+        assert (out / name).stat().st_size > 0
