@@ -5,8 +5,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import json
-
 from edge_shm.atomic import atomic_file
 from edge_shm.library import read_library, summary
 
