@@ -36,7 +36,6 @@ class TrainConfig:
     loss: str = "mse"
     crack_weight: float = 10.0
     max_train_windows: int | None = None
-    init_firing: bool = False
     model_options: dict = field(default_factory=dict)
 
     def check(self) -> None:
@@ -144,10 +143,6 @@ def train(lib, run_dir: str | Path, cfg: TrainConfig, resume: bool = True, progr
         )
         history = metrics.get("history", [])
         start = len(history)
-    if start == 0 and cfg.init_firing and hasattr(model, "init_firing"):
-        # Spiking models start from weights that make every LIF layer fire (see init_firing).
-        calib = np.arange(0, n, max(1, n // 32))[:32]
-        config["init_gains"] = model.init_firing(data.batch(calib)[0])
     run_dir.mkdir(parents=True, exist_ok=True)
     model.train()
     for epoch in range(start, cfg.epochs):

@@ -50,7 +50,7 @@ def _tiny_run(lib, out: Path, model: str, epochs: int, windows: int) -> Path:
 
 @pytest.fixture(scope="session")
 def snn_run_dir(crack_lib, tmp_path_factory) -> Path:
-    """A base SNN trained briefly on the small crack library (it spikes in every layer)."""
+    """A base SNN trained briefly on the small crack library (it barely spikes yet)."""
     return _tiny_run(crack_lib, tmp_path_factory.mktemp("runs") / "snn", "snn", 3, 64)
 
 

@@ -6,7 +6,9 @@
 One SNN step per input frame; the prediction after the last input frame is the forecast of the
 next frame. Neurons are Norse's box LIF (no synaptic current): v <- v + dt/tau (x - v), so with
 dt * tau_mem_inv = 0.5 the membrane decays by 0.5 per step (v <- 0.5 v + 0.5 x); spike when
-v > 1, then v = 0. All convolutions are stride 1 with "same" padding.
+v > 1, then v = 0. All convolutions are stride 1 with "same" padding. The surrogate gradient
+is Norse 1.1.0's SuperSpike, d z / d v = 1 / (|v - v_th| + 1)^2 (that release ignores the alpha
+parameter of its "super" method).
 
 State is explicit: ``step(frame, state) -> (prediction, state)`` is a pure function of the
 module's weights, the frame and the state tuple (v1, v2, v3); the streaming export and the
@@ -37,8 +39,6 @@ class BaseSNN(nn.Module):
         decay: float = 0.5,
         v_th: float = 1.0,
         dt: float = 1e-3,
-        alpha: float = 100.0,
-        init_gain: float = 1.0,
     ):
         super().__init__()
         c1, c2 = hidden
@@ -56,13 +56,8 @@ class BaseSNN(nn.Module):
             v_th=torch.as_tensor(v_th),
             v_reset=torch.as_tensor(0.0),
             method="super",
-            alpha=torch.as_tensor(alpha),
         )
         self.channels = (c1, c2, c1)
-        self.init_gain = init_gain
-        with torch.no_grad():  # see the module docstring: a dead network has no gradient
-            for layer in (self.conv1, self.conv2, self.deconv1):
-                layer.weight.mul_(init_gain)
 
     def config(self) -> dict:
         return {
@@ -73,8 +68,6 @@ class BaseSNN(nn.Module):
             "decay": self.decay,
             "v_th": float(self.lif.v_th),
             "dt": self.dt,
-            "alpha": float(self.lif.alpha),
-            "init_gain": self.init_gain,
         }
 
     def initial_state(self, batch: int = 1) -> tuple[torch.Tensor, ...]:
@@ -97,32 +90,6 @@ class BaseSNN(nn.Module):
         out = self.deconv2(z3)
         trace = {"spikes": (z1, z2, z3), "currents": (i1, i2, i3)}
         return out, (v1, v2, v3), trace
-
-    @torch.no_grad()
-    def init_firing(self, frames: torch.Tensor, quantile: float = 0.99, drive: float = 2.5):
-        """Data-driven initialisation so that every LIF layer fires from the first batch.
-
-        PyTorch's default (Kaiming-uniform) weights keep every membrane below threshold on crack
-        frames: no spike, no weight gradient, a dead network that only learns the readout bias.
-        Layer by layer, the weights feeding each LIF population are scaled so that the
-        ``quantile`` of its input current over ``frames`` (B, T, 1, H, W) equals ``drive`` times
-        the threshold (with decay 0.5 a current of 2 v_th fires at once). Returns the gains.
-        """
-        layers = (self.conv1, self.conv2, self.deconv1)
-        gains = []
-        for k, layer in enumerate(layers):
-            currents = []
-            state = self.initial_state(frames.shape[0])
-            for t in range(frames.shape[1]):
-                _, state, trace = self.step_trace(frames[:, t], state)
-                currents.append(trace["currents"][k].flatten())
-            c = torch.cat(currents)
-            c = c[:: max(1, c.numel() // 1_000_000)]  # torch.quantile caps its input size
-            q = torch.quantile(c - layer.bias.mean(), quantile).item()
-            gain = drive * float(self.lif.v_th) / q if q > 0 else 1.0
-            layer.weight.mul_(gain)
-            gains.append(gain)
-        return gains
 
     def step(self, frame: torch.Tensor, state: tuple[torch.Tensor, ...]):
         out, state, _ = self.step_trace(frame, state)
