@@ -65,7 +65,7 @@ def train(
     with progress_bar(f"training {model}", max(0, epochs - done) * n) as advance:
         metrics = run_training(lib, output, cfg, resume=resume, progress=advance)
     out.print(
-        f"final train loss {metrics['final_train_loss']:.6f} (MSE per pixel), "
+        f"final train loss {metrics['final_train_loss']:.6f} ({loss} loss, per pixel), "
         f"{metrics['train_seconds_total']:.1f} s of training; run in {output}"
     )
 

@@ -26,6 +26,7 @@ $E evaluate "$OUT/run-snn" --library "$OUT/cracks.h5" > /dev/null
 $E evaluate "$OUT/run-lstm" --library "$OUT/cracks.h5" > /dev/null
 
 echo "== 4. export the SNN (each artefact verified against torch on held-out frames)"
+mkdir -p "$OUT/export"
 $E export "$OUT/run-snn" --target onnx -o "$OUT/export/onnx"
 $E export "$OUT/run-snn" --target nir -o "$OUT/export/nir"
 if [ -x .venv-lava/bin/python ]; then
