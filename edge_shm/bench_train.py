@@ -53,24 +53,26 @@ def run(ctx) -> str:
         "(unit 1); F1 of crack pixels (> 0.5). Batch 16, Adam lr 1e-3, betas (0.9, 0.999), "
         "seed 0.",
         "",
-        "| run | model | loss | epochs | parameters | one-step MAE | one-step F1 | rollout MAE "
-        "| training wall time | s per epoch |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| run | model | loss | epochs | parameters | one-step MAE | one-step MAE, crack map "
+        "| one-step F1 | rollout MAE | training wall time | s per epoch |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, cfg, config, metrics, wall, ev in rows:
         one = ev["one_step"]["model"]
+        cmap = ev["one_step"]["model_crack_map"]["mae"]
         lines.append(
             f"| `{name}` | {cfg.model} | {cfg.loss} | {metrics['epochs_done']} "
-            f"| {config['parameters']:,} | {one['mae']:.5f} | {one['f1']:.3f} "
+            f"| {config['parameters']:,} | {one['mae']:.5f} | {cmap:.5f} | {one['f1']:.3f} "
             f"| {ev['rollout']['mean_mae']['model']:.5f} "
             f"| {metrics['train_seconds_total']:.0f} s (this call: {wall:.0f} s) "
             f"| {metrics['train_seconds_total'] / metrics['epochs_done']:.0f} s |"
         )
     ev0 = rows[0][5]["one_step"]
     lines += [
-        f"| all background | - | - | - | 0 | {ev0['zeros']['mae']:.5f} | {ev0['zeros']['f1']:.3f} "
+        f"| all background | - | - | - | 0 | {ev0['zeros']['mae']:.5f} | - "
+        f"| {ev0['zeros']['f1']:.3f} "
         f"| {rows[0][5]['rollout']['mean_mae']['zeros']:.5f} | - | - |",
-        f"| copy last frame | - | - | - | 0 | {ev0['copy_last']['mae']:.5f} "
+        f"| copy last frame | - | - | - | 0 | {ev0['copy_last']['mae']:.5f} | - "
         f"| {ev0['copy_last']['f1']:.3f} | {rows[0][5]['rollout']['mean_mae']['copy_last']:.5f} "
         "| - | - |",
         "",
@@ -80,11 +82,15 @@ def run(ctx) -> str:
     for name in ("run-snn-mse", "run-snn"):
         config, ev = snn[name]
         one = ev["one_step"]
+        raw, cmap = one["model"]["mae"], one["model_crack_map"]["mae"]
         checks = {
-            "MAE <= 0.01": one["model"]["mae"] <= 0.01,
             "parameters <= 1,500": config["parameters"] <= 1500,
-            "MAE below all-background": one["model"]["mae"] < one["zeros"]["mae"],
-            "MAE below copy-last": one["model"]["mae"] < one["copy_last"]["mae"],
+            "raw MAE <= 0.01": raw <= 0.01,
+            "raw MAE below all-background": raw < one["zeros"]["mae"],
+            "raw MAE below copy-last": raw < one["copy_last"]["mae"],
+            "crack-map MAE <= 0.01": cmap <= 0.01,
+            "crack-map MAE below all-background": cmap < one["zeros"]["mae"],
+            "crack-map MAE below copy-last": cmap < one["copy_last"]["mae"],
             "F1 above all-background": one["model"]["f1"] > one["zeros"]["f1"],
             "F1 above copy-last": one["model"]["f1"] > one["copy_last"]["f1"],
         }
@@ -94,6 +100,10 @@ def run(ctx) -> str:
         "",
         f"Parameter ratio LSTM / SNN: {lstm_params:,} / {snn['run-snn'][0]['parameters']:,} = "
         f"{lstm_params / snn['run-snn'][0]['parameters']:,.0f}x.",
+        "",
+        "Raw MAE scores the clipped network output; the crack map thresholds it at 0.5 (the "
+        "MAE-optimal reading of a binary forecast, see `edge_shm.evaluate`). F1 uses the same "
+        "threshold, so it is the same for both readings.",
         "",
         "Per-run reports: `bench-out/<run>/evaluation.md`; comparison: "
         "`bench-out/comparison/comparison.md` and `accuracy_vs_parameters.png`.",

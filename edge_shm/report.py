@@ -33,7 +33,12 @@ def evaluation_markdown(ev: dict, config: dict) -> str:
         "",
         "| forecast | MAE (1) | precision (1) | recall (1) | F1 (1) |",
         "|---|---|---|---|---|",
-        _row(config["model"], one["model"]),
+        _row(config["model"] + " (raw output)", one["model"]),
+        *(
+            [_row(config["model"] + " (crack map, > 0.5)", one["model_crack_map"])]
+            if "model_crack_map" in one
+            else []
+        ),
         _row("all background", one["zeros"]),
         _row("copy last frame", one["copy_last"]),
         "",
@@ -42,28 +47,35 @@ def evaluation_markdown(ev: dict, config: dict) -> str:
         "",
         f"## Autoregressive rollout ({ev['rollout']['samples']} samples)",
         "",
-        "| step | frame | MAE model (1) | MAE background (1) | MAE copy-last (1) | F1 model (1) "
-        "| F1 copy-last (1) | length error (mm) | tip error (mm) |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| step | frame | MAE model (1) | MAE crack map (1) | MAE background (1) "
+        "| MAE copy-last (1) | F1 model (1) | F1 copy-last (1) | length error (mm) "
+        "| tip error (mm) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for s in ev["rollout"]["steps"]:
         g = s.get("geometry", {})
+        cmap = s.get("model_crack_map", {}).get("mae")
         lines.append(
-            f"| {s['step']} | {s['frame']} | {s['model']['mae']:.5f} | {s['zeros']['mae']:.5f} "
-            f"| {s['copy_last']['mae']:.5f} | {s['model']['f1']:.3f} | {s['copy_last']['f1']:.3f} "
-            f"| {_fmt(g.get('length_error_mm'))} | {_fmt(g.get('tip_error_mm'))} |"
+            f"| {s['step']} | {s['frame']} | {s['model']['mae']:.5f} | {_fmt(cmap, 5)} "
+            f"| {s['zeros']['mae']:.5f} | {s['copy_last']['mae']:.5f} | {s['model']['f1']:.3f} "
+            f"| {s['copy_last']['f1']:.3f} | {_fmt(g.get('length_error_mm'))} "
+            f"| {_fmt(g.get('tip_error_mm'))} |"
         )
     m = ev["rollout"]["mean_mae"]
     lines += [
         "",
-        f"Mean rollout MAE: model {m['model']:.5f}, background {m['zeros']:.5f}, "
-        f"copy-last {m['copy_last']:.5f}.",
+        f"Mean rollout MAE: model {m['model']:.5f}"
+        + (f" (crack map {m['model_crack_map']:.5f})" if "model_crack_map" in m else "")
+        + f", background {m['zeros']:.5f}, copy-last {m['copy_last']:.5f}.",
+        "",
+        "Length and tip errors: vector encoder (`edge_shm.vector.compare_geometry`) on the "
+        "rollout's predicted vs true frames, mean absolute, in mm.",
     ]
     return "\n".join(lines) + "\n"
 
 
-def _fmt(v) -> str:
-    return "n/a" if v is None or not np.isfinite(v) else f"{v:.3f}"
+def _fmt(v, digits: int = 3) -> str:
+    return "n/a" if v is None or not np.isfinite(v) else f"{v:.{digits}f}"
 
 
 def write_evaluation(model, config: dict, lib, out_dir: str | Path) -> str:
@@ -104,6 +116,7 @@ def _load_for_comparison(run: Path) -> dict:
         "weight_bytes": int((run / "weights.safetensors").stat().st_size),
         "loss": config["train"]["loss"],
         "one_step_mae": ev["one_step"]["model"]["mae"],
+        "one_step_crack_map_mae": ev["one_step"].get("model_crack_map", {}).get("mae"),
         "one_step_f1": ev["one_step"]["model"]["f1"],
         "rollout_mae": ev["rollout"]["mean_mae"]["model"],
         "copy_last_one_step_mae": ev["one_step"]["copy_last"]["mae"],
@@ -133,13 +146,15 @@ def write_comparison(
     extra = [k for k in rows[0] if k.startswith("energy") or k.endswith("_uj")]
     head = (
         "| run | model | loss | parameters | weights (bytes) | one-step MAE (1) "
-        "| one-step F1 (1) | rollout MAE (1) |" + "".join(f" {_col_label(k)} |" for k in extra)
+        "| one-step MAE, crack map (1) | one-step F1 (1) | rollout MAE (1) |"
+        + "".join(f" {_col_label(k)} |" for k in extra)
     )
-    lines = ["# Comparison", "", head, "|" + "---|" * (8 + len(extra))]
+    lines = ["# Comparison", "", head, "|" + "---|" * (9 + len(extra))]
     for r in rows:
         lines.append(
             f"| {r['run']} | {r['model']} | {r['loss']} | {r['parameters']:,} | "
-            f"{r['weight_bytes']:,} | {r['one_step_mae']:.5f} | {r['one_step_f1']:.3f} | "
+            f"{r['weight_bytes']:,} | {r['one_step_mae']:.5f} | "
+            f"{_fmt(r['one_step_crack_map_mae'], 5)} | {r['one_step_f1']:.3f} | "
             f"{r['rollout_mae']:.5f} |" + "".join(f" {_fmt4(r[k])} |" for k in extra)
         )
     snn = [r for r in rows if r["model"] == "snn"]

@@ -64,3 +64,18 @@ def test_evaluate_writes_reports_with_baselines(snn_run_dir, crack_lib, tmp_path
     assert "length_error_mm" in ev["rollout"]["steps"][0]["geometry"]
     for name in ("evaluation.md", "mae_per_step.png", "predictions.png"):
         assert (out / name).stat().st_size > 0
+
+
+def test_crack_map_is_scored_on_binary_libraries(snn_run_dir, crack_lib):
+    from edge_shm.evaluate import crack_map, evaluate
+    from edge_shm.runs import load_run
+
+    model, _ = load_run(snn_run_dir)
+    ev = evaluate(model, crack_lib, geometry=False)
+    one = ev["one_step"]
+    assert one["binary_library"]
+    pred = ev["_arrays"]["one_step_pred"]
+    truth = crack_lib.frames[crack_lib.indices("test")][:, 3:].reshape(-1, 96, 132)
+    assert one["model_crack_map"]["mae"] == pytest.approx(mae(crack_map(pred), truth), rel=1e-9)
+    assert one["model_crack_map"]["f1"] == pytest.approx(one["model"]["f1"])
+    assert "model_crack_map" in ev["rollout"]["mean_mae"]
