@@ -103,26 +103,29 @@ def prediction_grid(arrays: dict, path, model_name: str, n_samples: int = 3) -> 
     return save(fig, path)
 
 
-def accuracy_vs_parameters(rows: list[dict], path) -> Path:
-    fig, ax = plt.subplots(figsize=(5, 3.5))
-    for r in rows:
-        ax.scatter(r["parameters"], r["one_step_mae"], s=40)
-        ax.annotate(
-            f"{r['model']} ({r['loss']})",
-            (r["parameters"], r["one_step_mae"]),
-            fontsize=7,
-            xytext=(4, 4),
-            textcoords="offset points",
-        )
+def _mae_axes(ax, rows: list[dict], xlabel: str, title: str, legend_size: int = 8) -> None:
+    """Shared look of the accuracy-vs-cost scatter plots (log x, copy-last reference line)."""
     ax.axhline(
         rows[0]["copy_last_one_step_mae"], color="grey", ls="--", lw=1, label="copy last frame"
     )
     ax.set_xscale("log")
-    ax.set_xlabel("parameters (count)")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel("one-step test MAE (1)")
-    ax.set_title("accuracy vs cost", fontsize=9)
-    ax.legend(fontsize=8)
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=legend_size)
     ax.grid(alpha=0.3)
+
+
+def _label(ax, text: str, xy) -> None:
+    ax.annotate(text, xy, fontsize=7, xytext=(4, 4), textcoords="offset points")
+
+
+def accuracy_vs_parameters(rows: list[dict], path) -> Path:
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    for r in rows:
+        ax.scatter(r["parameters"], r["one_step_mae"], s=40)
+        _label(ax, f"{r['model']} ({r['loss']})", (r["parameters"], r["one_step_mae"]))
+    _mae_axes(ax, rows, "parameters (count)", "accuracy vs cost")
     return save(fig, path)
 
 
@@ -225,22 +228,8 @@ def energy_vs_mae(rows: list[dict], keys: list[str], path) -> Path:
                 s=40,
                 color="C0" if r["model"] == "snn" else "C1",
             )
-            ax.annotate(
-                f"{r['model']} @ {dev}",
-                (r[key], r["one_step_mae"]),
-                fontsize=7,
-                xytext=(4, 4),
-                textcoords="offset points",
-            )
-    ax.axhline(
-        rows[0]["copy_last_one_step_mae"], color="grey", ls="--", lw=1, label="copy last frame"
-    )
-    ax.set_xscale("log")
-    ax.set_xlabel("energy per forecast frame (uJ)")
-    ax.set_ylabel("one-step test MAE (1)")
-    ax.set_title("accuracy vs energy per forecast", fontsize=9)
-    ax.legend(fontsize=7)
-    ax.grid(alpha=0.3)
+            _label(ax, f"{r['model']} @ {dev}", (r[key], r["one_step_mae"]))
+    _mae_axes(ax, rows, "energy per forecast frame (uJ)", "accuracy vs energy per forecast", 7)
     return save(fig, path)
 
 
