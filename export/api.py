@@ -101,7 +101,10 @@ def export_run(
             report["verification"] = res
             log(describe_verification(target, res))
             if not res["ok"]:
-                raise UserError(f"{target} export differs from torch beyond tolerance: {res}")
+                raise UserError(
+                    f"{target} export differs from torch beyond tolerance "
+                    f"({describe_verification(target, res)})"
+                )
         else:
             report["verification"] = None
         (tmp / "export.json").write_text(json.dumps(report, indent=2, default=float) + "\n")
@@ -111,13 +114,25 @@ def export_run(
 def describe_verification(target: str, res: dict) -> str:
     n = f"{res['sequences']} x {res['frames_per_sequence']} frames"
     if target == "onnx":
+        ties = ""
+        if res["sequences_with_ties"]:
+            ties = (
+                f"; {res['sequences_with_ties']} sequence(s) with a threshold tie "
+                f"(a spike flipped by float rounding), tie-free largest "
+                f"{res['max_abs_diff_tie_free']:.3g}"
+            )
         return (
             f"onnx: largest |ONNX Runtime - torch| = {res['max_abs_diff']:.3g} over {n} "
-            f"(tolerance {res['tolerance']:g})"
+            f"(tolerance {res['tolerance']:g}){ties}"
         )
     extra = ""
     if "delays" in res:
         extra = f"; Lava delays removed {res['delays']} steps"
+    if res["sequences_with_ties"]:
+        extra += (
+            f"; {res['sequences_with_ties']} sequence(s) with a threshold tie, frame check "
+            f"on the others: {res['max_abs_frame_diff_tie_free']:.3g}"
+        )
     return (
         f"{target}: spikes agree on {100 * res['agreement']:.4f} % of "
         f"{res['spikes_compared']:,} ({res['disagree']} differ, {res['unexplained']} not at the "
