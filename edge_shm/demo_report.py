@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -22,15 +23,36 @@ def build_report(out: Path) -> Path:
         "Preview: `library-preview.png`.",
         "",
     ]
-    for name, title in (
-        ("comparison/comparison.md", "Predictors"),
-        ("export/summary.md", "Deployment"),
-        ("profile/comparison.md", "Energy and memory"),
-    ):
-        path = out / name
-        if path.is_file():
-            body = path.read_text().split("\n", 1)[1]  # drop the file's own title
-            lines += [f"## {title}", body.strip(), ""]
+    cmp = out / "comparison" / "comparison.md"
+    if cmp.is_file():
+        body = cmp.read_text().split("\n", 1)[1]  # drop the file's own title
+        lines += [
+            "## Predictors, energy and memory",
+            body.strip(),
+            "",
+            "Figures: `comparison/accuracy_vs_parameters.png`, `comparison/energy_vs_mae.png`, "
+            "`comparison/energy_vs_firing_rate.png`.",
+            "",
+        ]
+    exports = sorted((out / "export").glob("*/export.json"))
+    if exports:
+        lines += [
+            "## Deployment of the SNN",
+            "",
+            "| target | folder | verification |",
+            "|---|---|---|",
+        ]
+        for path in exports:
+            rep = json.loads(path.read_text())
+            folder = path.parent.relative_to(out)
+            lines.append(
+                f"| {path.parent.name} | `{folder}` | {_verification(rep.get('verification'))} |"
+            )
+        lines.append("")
+    profiles = sorted(out.glob("profile-*/profile.md"))
+    if profiles:
+        lines += ["## Profiles", ""] + [f"- `{p.relative_to(out)}`" for p in profiles] + [""]
+    lines += ["## Run reports", ""]
     for run in sorted(out.glob("run-*")):
         if (run / "evaluation.md").is_file():
             lines.append(
@@ -48,11 +70,17 @@ def _verification(v) -> str:
         return "not verified"
     parts = [f"{v['sequences']} held-out sequences x {v['frames_per_sequence']} frames"]
     if "max_abs_diff" in v:
-        parts.append(f"max |ONNX - torch| = {v['max_abs_diff']:.2g}")
+        parts.append(f"max abs diff ONNX vs torch {v['max_abs_diff']:.2g}")
     if "agreement" in v:
         parts.append(
             f"{v['spikes_compared']:,} spikes compared (rate {v['spike_rate']:.2%}), "
             f"agreement {v['agreement']:.4%}, max frame diff {v['max_abs_frame_diff']:.2g}"
+        )
+    if v.get("sequences_with_ties"):
+        free = v.get("max_abs_diff_tie_free", v.get("max_abs_frame_diff_tie_free"))
+        parts.append(
+            f"{v['sequences_with_ties']} sequence(s) with a threshold tie (a spike flipped by "
+            f"float rounding), tie-free max diff {free:.2g}"
         )
     parts.append("passed" if v.get("ok") else "FAILED")
     return "; ".join(parts)
