@@ -21,7 +21,7 @@ C = 9.7e-12 m/cycle/(MPa*sqrt(m))^m with m = 3.0, load ratio R = 0 (Delta K = K_
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 from skimage.draw import line as draw_line
@@ -328,7 +328,3 @@ def generate(n_samples: int, seed: int, p: FCGParams | None = None, progress=Non
         "path_sif_mpa_sqrt_m": path_k,
     }
     return frames, physics
-
-
-def params_dict(p: FCGParams) -> dict:
-    return asdict(p)

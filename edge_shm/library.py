@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import h5py
@@ -238,7 +238,7 @@ def build_fcg(path, n_samples: int = 908, seed: int = 0, progress=None, **overri
         generator="edge_shm.fcg",
         seed=seed,
         pixel_mm=p.pixel_mm,
-        params=fcg.params_dict(p),
+        params=asdict(p),
         units=p.units(),
         window=(3, 1, 0),
         physics=phys,
@@ -255,8 +255,6 @@ def build_fcg(path, n_samples: int = 908, seed: int = 0, progress=None, **overri
 
 def build_turing(path, n_samples: int = 15, seed: int = 0, progress=None, **overrides) -> Path:
     """Simulate the Turing library and write it; default 15 samples x 68 frames, split 10/5."""
-    from dataclasses import asdict
-
     from edge_shm import turing
 
     p = turing.TuringParams(**overrides)

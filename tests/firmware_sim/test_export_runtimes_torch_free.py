@@ -1,9 +1,7 @@
 """The device-side readers and runtimes of exported artefacts import and run without torch."""
 
-import subprocess
 
-
-def test_bundle_nir_sim_and_lava_builder_import_without_torch(lava_python):
+def test_bundle_nir_sim_and_lava_builder_import_without_torch(run_in_lava):
     code = (
         "import sys\n"
         "import edge_shm.firmware_sim.bundle, edge_shm.firmware_sim.nir_sim\n"
@@ -16,9 +14,6 @@ def test_bundle_nir_sim_and_lava_builder_import_without_torch(lava_python):
         "y = conv2d(x, w, None, 1)\n"
         "print(y[0, 1, 2], y[0, 3, 4], 'torch' in sys.modules)"
     )
-    res = subprocess.run(
-        [str(lava_python), "-c", code], capture_output=True, text=True, timeout=120
-    )
-    assert res.returncode == 0, res.stderr
+    out = run_in_lava(["-c", code])
     # cross-correlation: the output at (1, 2) sees the input at (2, 3) through w[2, 2] = 8
-    assert res.stdout.split() == ["8.0", "0.0", "False"]
+    assert out.split() == ["8.0", "0.0", "False"]

@@ -1,35 +1,23 @@
 """The Lava environment: firmware_sim imports there without torch and runs a real process graph."""
 
 import json
-import subprocess
 
 import numpy as np
 
 from edge_shm.firmware_sim.lava_probe import probe_inputs, reference_lif
 
 
-def test_firmware_sim_imports_without_torch(lava_python):
+def test_firmware_sim_imports_without_torch(run_in_lava):
     code = (
         "import sys, edge_shm.firmware_sim, edge_shm.library, edge_shm.firmware_sim.lava_probe\n"
         "import importlib.util as u\n"
         "print(u.find_spec('torch') is None, 'torch' in sys.modules)"
     )
-    res = subprocess.run(
-        [str(lava_python), "-c", code], capture_output=True, text=True, timeout=120
-    )
-    assert res.returncode == 0, res.stderr
-    assert res.stdout.split() == ["True", "False"]
+    assert run_in_lava(["-c", code]).split() == ["True", "False"]
 
 
-def test_lava_lif_graph_spikes_match_the_reference(lava_python):
-    res = subprocess.run(
-        [str(lava_python), "-m", "edge_shm.firmware_sim.lava_probe"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert res.returncode == 0, res.stderr
-    got = json.loads(res.stdout)
+def test_lava_lif_graph_spikes_match_the_reference(run_in_lava):
+    got = json.loads(run_in_lava(["-m", "edge_shm.firmware_sim.lava_probe"]))
     spikes_in, weights = probe_inputs()
     assert np.array_equal(np.array(got["spikes_in"]), spikes_in)
     lava_out = np.array(got["spikes_out"])
