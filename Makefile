@@ -14,7 +14,7 @@ test: setup
 	$(PY) -m pytest
 
 bench: setup
-	$(PY) -m edge_shm.bench
+	$(PY) -m benchmarks.run
 
 lint: setup
 	$(PY) -m ruff check .

@@ -1,7 +1,5 @@
-"""Writers of deployment artefacts (ONNX, NIR, Lava bundle).
+"""Writers of deployment artefacts (ONNX, NIR, Lava bundle), verified against torch.
 
-``edge_shm.export.api.export_run`` is the entry point (``edge-shm export``); the targets live in
-``onnx_export``, ``nir_export`` and ``lava_bundle``, the parity checks in ``verify``.
+``edge_shm.export.api.export_run`` is the entry point (``edge-shm export``); the targets are
+listed once in :mod:`edge_shm.export.targets`.
 """
-
-TARGETS = ("onnx", "nir", "lava")

@@ -1,7 +1,7 @@
-"""Lava bundle writer: NIR graph + manifest + probe sequence with torch's expected outputs.
+"""Lava bundle writer: NIR graph + manifest (format 2) + probe sequence with torch's outputs.
 
 The bundle is read by :mod:`edge_shm.firmware_sim.bundle` and turned into a Lava process graph
-by :mod:`edge_shm.firmware_sim.lava_builder` (torch-free). Format in docs/export.md.
+by :mod:`edge_shm.firmware_sim.lava.builder` (torch-free). Format in docs/export.md.
 """
 
 from __future__ import annotations
@@ -10,90 +10,94 @@ from pathlib import Path
 
 import numpy as np
 
-from edge_shm.export.nir_export import build_graph, check_expressible, snn_layers
-from edge_shm.export.reference import snn_reference
 from edge_shm.firmware_sim.bundle import Manifest, NeuronSpec, SynapseSpec, write_manifest
+from edge_shm.firmware_sim.lava.builder import plan
+from edge_shm.graph.nir_io import write_nir
 
 
-def build_manifest(model, config: dict, probe: dict) -> Manifest:
-    h, w = model.height, model.width
-    dt = float(model.dt)
-    layers = snn_layers(model)
+def build_manifest(graph, probe: dict) -> Manifest:
+    c, h, w = graph.input_shape
     neurons, synapses = [], []
-    for i, layer in enumerate(layers):
-        if layer["kind"] == "lif":
-            scale = dt / layer["tau"] * layer["r"]
+    shapes = dict(zip([layer.name for layer in graph.layers], graph.shapes(), strict=True))
+    for idx, (conv, lif) in enumerate(graph.synapse_chain()):
+        synapses.append(
+            SynapseSpec(
+                name=conv.name,
+                c_in=conv.c_in,
+                c_out=conv.c_out,
+                kernel=list(conv.kernel),
+                padding=list(conv.padding),
+                source=conv.source,
+                graded_input=idx == 0,
+                target=lif.name if lif else None,
+                stride=list(conv.stride),
+                dilation=list(conv.dilation),
+                groups=conv.groups,
+            )
+        )
+        if lif is not None:
+            p = lif.params(graph.dt)
             neurons.append(
                 NeuronSpec(
-                    name=layer["name"],
-                    channels=layer["channels"],
-                    tau=layer["tau"],
-                    r=layer["r"],
-                    v_leak=layer["v_leak"],
-                    v_threshold=layer["v_threshold"],
-                    v_reset=layer["v_reset"],
+                    name=lif.name,
+                    channels=conv.c_out,
+                    tau=lif.scalar("tau"),
+                    r=lif.scalar("r"),
+                    v_leak=lif.scalar("v_leak"),
+                    v_threshold=lif.scalar("v_threshold"),
+                    v_reset=lif.scalar("v_reset"),
                     lava_du=1.0,
-                    lava_dv=dt / layer["tau"],
-                    lava_vth=layer["v_threshold"],
-                    input_scale=scale,
+                    lava_dv=float(np.asarray(p.dv)),
+                    lava_vth=lif.scalar("v_threshold"),
+                    input_scale=float(np.asarray(p.scale)),
+                    shape=list(shapes[lif.name]),
                 )
             )
-        else:
-            nxt = layers[i + 1]["name"] if i + 1 < len(layers) else None
-            c_out, c_in, k, _ = layer["weight"].shape
-            synapses.append(
-                SynapseSpec(
-                    name=layer["name"],
-                    c_in=int(c_in),
-                    c_out=int(c_out),
-                    kernel=int(k),
-                    padding=int(layer["padding"]),
-                    source=layer["source"],
-                    graded_input=i == 0,
-                    target=nxt,
-                )
-            )
-    delays = {}
-    for j, s in enumerate(synapses, start=1):
-        delays[s.target or "readout"] = j
+    delays = {(s.target or "readout"): j for j, s in enumerate(synapses, start=1)}
+    depth = len(synapses)
     return Manifest(
-        model=config["model"],
+        model=graph.model,
         frame_shape=[h, w],
-        dt=dt,
+        dt=float(graph.dt),
         synapses=synapses,
         neurons=neurons,
+        post=[op.to_dict() for op in graph.post],
         alignment={
             "input_step_of_frame": "frame k (0-based) is sent at Lava step k + 1 (1-based)",
             "synapse_delay_steps": 1,
             "layer_delay_steps": delays,
             "rule": "the output of a layer for frame k appears at Lava step k + 1 + "
             "layer_delay_steps[layer]",
-            "run_steps": f"T + {len(synapses)} for T frames (zero input in the last "
-            f"{len(synapses)} steps)",
+            "run_steps": f"T + {depth} for T frames (zero input in the last {depth} steps)",
             "torch_and_nir": "no delay: all layers compute within the frame's step",
         },
         input_convention={
             "frames": "float32 in [0, 1], (T, H, W), rows x columns",
-            "lava_layout": "WHC: source data (W, H, 2, steps), channel 0 the frame "
-            "(transposed), channel 1 a constant 1 driving the bias units",
-            "messages": "graded (num_message_bits=24) into conv1; binary spikes after",
+            "lava_layout": f"WHC: source data (W, H, {c + 1}, steps), the frame's channels "
+            "(transposed) then a constant 1 driving the bias units",
+            "messages": "graded (num_message_bits=24) into the first Conv; binary spikes after",
         },
         output_convention={
-            "prediction": "raw readout (not clipped), (T, H, W); clip to [0, 1] for an image",
-            "lava_layout": "readout Conv a_out -> RingBuffer sink (W, H, 1, steps)",
+            "prediction": "the forecast frame (T, H, W): the readout after the output "
+            "operations in 'post', raw (not clipped); clip to [0, 1] for an image",
+            "lava_layout": "readout Conv a_out -> sink (W, H, C_readout, steps)",
             "spikes": "per LIF population (W, H, C + 1, steps), the last channel the bias unit",
+            "post": "fixed output operations applied in order to the aligned readout "
+            "(depth_to_space: torch pixel_shuffle order), identically by every backend",
         },
         lava={
             "run_config": 'Loihi2SimCfg(select_tag="floating_pt")',
-            "processes": "RingBuffer source, Conv x 4, LIF x 3, RingBuffer sinks",
+            "processes": f"RingBuffer source, Conv x {depth}, LIF x {len(neurons)}, sinks",
             "conv_weight_layout": "(C_out, W, H, C_in), true convolution: NIR kernel flipped "
-            "in both spatial axes then transposed (0, 3, 2, 1)",
+            "in both spatial axes then transposed (0, 3, 2, 1); stride, padding and dilation "
+            "in (x, y) order",
             "lif_mapping": "du = 1, dv = dt / tau, vth = v_threshold, bias_mant = 0; the input "
             "scale dt / tau * r is folded into the incoming Conv weights and bias",
             "bias": "one extra bias-unit channel per population, spiking every step from the "
-            "step its first real input arrives; the next Conv reads it through its centre tap "
-            "with weight input_scale * bias (readout: bias)",
-            "readout": "deconv2 runs in Lava as a Conv into a non-spiking sink",
+            "step its first real input arrives; the next Conv reads it through a kernel tap "
+            "that lands inside the input for every output pixel, with weight input_scale * "
+            "bias (readout: bias)",
+            "readout": "the last Conv runs in Lava into a non-spiking sink",
         },
         probe=probe,
     )
@@ -101,22 +105,22 @@ def build_manifest(model, config: dict, probe: dict) -> Manifest:
 
 def export_bundle(model, config: dict, out: Path, probe_frames: np.ndarray, probe_source: str):
     """Write the bundle into the (empty) folder ``out``; returns the manifest."""
-    import nir
+    from edge_shm.export.nir import transposed_note
+    from edge_shm.export.reference import torch_trace
 
-    check_expressible(model, "lava")
     out = Path(out)
-    graph = build_graph(model, config)
-    nir.write(str(out / "graph.nir"), graph)
-    nir.read(str(out / "graph.nir"), type_check=True)
+    graph = model.lower()
+    plan(graph)  # refuses, in one line, a graph Lava cannot run
+    write_nir(graph, out / "graph.nir", transposed_note(graph))
     probe_frames = np.asarray(probe_frames, np.float32)
-    ref = snn_reference(model, probe_frames)
+    ref = torch_trace(model, probe_frames)
     np.save(out / "probe_frames.npy", probe_frames)
-    np.save(out / "expected_prediction.npy", ref["prediction"].astype(np.float32))
+    np.save(out / "expected_prediction.npy", ref.prediction.astype(np.float32))
     np.savez_compressed(
-        out / "expected_spikes.npz", **{k: v.astype(np.uint8) for k, v in ref["spikes"].items()}
+        out / "expected_spikes.npz", **{k: v.astype(np.uint8) for k, v in ref.spikes.items()}
     )
     np.savez_compressed(
-        out / "expected_v.npz", **{k: v.astype(np.float32) for k, v in ref["v"].items()}
+        out / "expected_v.npz", **{k: v.astype(np.float32) for k, v in ref.v_pre.items()}
     )
     probe = {
         "frames": "probe_frames.npy",
@@ -125,8 +129,8 @@ def export_bundle(model, config: dict, out: Path, probe_frames: np.ndarray, prob
         "v": "expected_v.npz",
         "n_frames": int(probe_frames.shape[0]),
         "source": probe_source,
-        "expected_from": "torch BaseSNN.step_trace, float32, zero initial state",
+        "expected_from": f"torch {type(model).__name__}.trace_step, float32, zero state",
     }
-    manifest = build_manifest(model, config, probe)
+    manifest = build_manifest(graph, probe)
     write_manifest(out, manifest)
     return manifest

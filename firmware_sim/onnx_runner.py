@@ -6,26 +6,39 @@ from pathlib import Path
 
 import numpy as np
 
+from edge_shm.errors import UserError
+
 
 class OnnxStepper:
-    """Streams frames through ``(frame, state...) -> (prediction, state...)``."""
+    """Streams frames through ``(frame, state...) -> (prediction, state...)`` (a Stepper)."""
 
     def __init__(self, path: str | Path, threads: int | None = None):
         import onnxruntime as ort
 
         opts = ort.SessionOptions()
+        opts.log_severity_level = 3
         if threads:
             opts.intra_op_num_threads = threads
-        self.session = ort.InferenceSession(
-            str(path), sess_options=opts, providers=["CPUExecutionProvider"]
-        )
+        try:
+            self.session = ort.InferenceSession(
+                str(path), sess_options=opts, providers=["CPUExecutionProvider"]
+            )
+        except Exception as e:  # onnxruntime raises its own types for broken files
+            msg = str(e).strip().splitlines()[0][:160] if str(e).strip() else type(e).__name__
+            raise UserError(f"{path}: not a loadable ONNX model ({msg})") from None
         self.inputs = [i.name for i in self.session.get_inputs()]
         self.outputs = [o.name for o in self.session.get_outputs()]
         self._shapes = {i.name: i.shape for i in self.session.get_inputs()}
-        if self.inputs[0] != "frame" or self.outputs[0] != "prediction":
-            raise ValueError(f"{path}: not an edge-shm step graph (inputs {self.inputs})")
+        if not self.inputs or self.inputs[0] != "frame" or self.outputs[0] != "prediction":
+            raise UserError(f"{path}: not an edge-shm step graph (inputs {self.inputs})")
         self.state_names = self.inputs[1:]
-        self.frame_shape = tuple(int(d) for d in self._shapes["frame"][2:])
+        dims = self._shapes["frame"][2:]
+        if len(dims) != 2 or not all(isinstance(d, int) for d in dims):
+            raise UserError(f"{path}: the 'frame' input has no fixed (H, W): {dims}")
+        for n in self.state_names:
+            if not all(isinstance(d, int) for d in self._shapes[n][1:]):
+                raise UserError(f"{path}: state {n!r} has no fixed shape")
+        self.frame_shape = tuple(int(d) for d in dims)
 
     def initial_state(self, batch: int = 1) -> list[np.ndarray]:
         return [
@@ -39,14 +52,3 @@ class OnnxStepper:
         feed.update(zip(self.state_names, state, strict=True))
         res = self.session.run(self.outputs, feed)
         return res[0], res[1:]
-
-    def rollout(self, frames: np.ndarray) -> np.ndarray:
-        """frames (N,T,H,W) -> predictions (N,T,H,W), one per input frame."""
-        frames = np.asarray(frames, np.float32)
-        n, t = frames.shape[:2]
-        state = self.initial_state(n)
-        outs = []
-        for k in range(t):
-            pred, state = self.step(frames[:, k, None], state)
-            outs.append(pred[:, 0])
-        return np.stack(outs, axis=1)

@@ -12,7 +12,7 @@ LAVA_PYTHON = ROOT / ".venv-lava" / "bin" / "python"
 
 @pytest.fixture(scope="session")
 def crack_lib_path(tmp_path_factory) -> Path:
-    from edge_shm.library import build_fcg
+    from edge_shm.data.generators import build_fcg
 
     path = tmp_path_factory.mktemp("lib") / "fcg-24.h5"
     build_fcg(path, 24, seed=3)
@@ -21,7 +21,7 @@ def crack_lib_path(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def crack_lib(crack_lib_path):
-    from edge_shm.library import read_library
+    from edge_shm.data.library import read_library
 
     return read_library(crack_lib_path)
 
@@ -34,7 +34,7 @@ def lava_python() -> Path:
 
 
 def _tiny_run(lib, out: Path, model: str, epochs: int, windows: int) -> Path:
-    from edge_shm.train import TrainConfig, train
+    from edge_shm.training import TrainConfig, train
 
     cfg = TrainConfig(
         model=model,

@@ -1,30 +1,20 @@
-"""Predictors: base SNN, RNN and LSTM, and the registry that maps names to them.
+"""Predictors: the contract (:mod:`base`), the registry, and the registered models.
 
-Every model maps frames (B, T, 1, H, W) to one prediction per step (B, T, 1, H, W) and exposes
-``initial_state(batch)`` and a pure ``step(frame, state) -> (prediction, state)``.
+Built in: ``snn`` (the paper's base spiking network), ``rnn`` and ``lstm`` (the paper's base
+recurrent networks). A new model subclasses :class:`Predictor` (or :class:`SpikingChain` for a
+convolutional LIF network) and is registered with ``@register("name")``.
 """
 
-from __future__ import annotations
+from edge_shm.models.base import Capabilities, ModelConfig, Predictor, count_parameters
+from edge_shm.models.registry import build_model, model_class, model_names, register
 
-from edge_shm.errors import UserError
-
-MODEL_NAMES = ("snn", "rnn", "lstm")
-
-
-def model_class(name: str):
-    from edge_shm.models.recurrent import BaseLSTM, BaseRNN
-    from edge_shm.models.snn import BaseSNN
-
-    classes = {"snn": BaseSNN, "rnn": BaseRNN, "lstm": BaseLSTM}
-    if name not in classes:
-        raise UserError(f"unknown model {name!r}; choose one of {', '.join(MODEL_NAMES)}")
-    return classes[name]
-
-
-def build_model(name: str, **config):
-    """Instantiate a registered model from its name and its ``config()`` dictionary."""
-    return model_class(name)(**config)
-
-
-def count_parameters(model) -> int:
-    return sum(p.numel() for p in model.parameters())
+__all__ = [
+    "Capabilities",
+    "ModelConfig",
+    "Predictor",
+    "build_model",
+    "count_parameters",
+    "model_class",
+    "model_names",
+    "register",
+]

@@ -12,56 +12,74 @@ beside the first recurrent layer, as the paper's 4-5 orders of magnitude imply).
 
 Streaming state (explicit, as for the SNN): the last two input frames and the last two conv1
 outputs (the temporal kernels' memory), and h (and c for the LSTM) of both recurrent layers.
+The step calls the same ``nn.LSTM`` / ``nn.RNN`` modules as ``forward``, one time step at a time.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from edge_shm.errors import UserError
+from edge_shm.models.base import MAX_PARAMETERS, Capabilities, ModelConfig, Predictor, positive
+from edge_shm.models.registry import register
 
-class BaseRecurrent(nn.Module):
-    cell_type = "lstm"
 
-    def __init__(
-        self,
-        height: int = 96,
-        width: int = 132,
-        hidden: tuple[int, int] = (16, 4),
-        kernel: int = 3,
-        recurrent: tuple[int, int] = (128, 128),
-    ):
-        super().__init__()
-        c1, c2 = hidden
-        self.height, self.width, self.kernel = height, width, kernel
-        self.hidden, self.recurrent_sizes = (c1, c2), tuple(recurrent)
-        pad = kernel // 2
-        self.conv1 = nn.Conv3d(1, c1, kernel, padding=(0, pad, pad))
-        self.conv2 = nn.Conv3d(c1, c2, kernel, padding=(0, pad, pad))
-        feat = c2 * height * width
-        rnn = nn.LSTM if self.cell_type == "lstm" else nn.RNN
-        self.rnn1 = rnn(feat, recurrent[0], batch_first=True)
-        self.rnn2 = rnn(recurrent[0], recurrent[1], batch_first=True)
-        self.project = nn.Linear(recurrent[1], feat)
-        self.deconv1 = nn.ConvTranspose2d(c2, c1, kernel, padding=pad)
-        self.deconv2 = nn.ConvTranspose2d(c1, 1, kernel, padding=pad)
+@dataclass
+class RecurrentConfig(ModelConfig):
+    """Frame size (px), conv channels, kernel (px), the two recurrent sizes."""
 
-    @property
-    def state_names(self) -> tuple[str, ...]:
-        names = ["frames_prev", "conv1_prev", "h1", "h2"]
-        if self.cell_type == "lstm":
-            names += ["c1", "c2"]
-        return tuple(names)
+    hidden: tuple[int, ...] = (16, 4)
+    kernel: int = 3
+    recurrent: tuple[int, ...] = (128, 128)
 
-    def config(self) -> dict:
-        return {
-            "height": self.height,
-            "width": self.width,
-            "hidden": list(self.hidden),
-            "kernel": self.kernel,
-            "recurrent": list(self.recurrent_sizes),
-        }
+    def check(self, where: str) -> None:
+        positive(where, hidden=self.hidden, kernel=self.kernel, recurrent=self.recurrent)
+        if len(self.hidden) != 2 or len(self.recurrent) != 2:
+            raise UserError(f"{where}: 'hidden' and 'recurrent' must hold two sizes each")
+        if self.kernel % 2 == 0 or self.kernel > 31:
+            raise UserError(f"{where}: 'kernel' must be odd and at most 31, got {self.kernel}")
+        feat = self.hidden[1] * self.height * self.width
+        r1, r2 = self.recurrent
+        approx = 4 * r1 * (feat + r1) + 4 * r2 * (r1 + r2) + (r2 + 1) * feat
+        if approx > MAX_PARAMETERS:
+            raise UserError(
+                f"{where}: {self.height}x{self.width} px frames make about {approx:,} "
+                f"parameters (limit {MAX_PARAMETERS:,})"
+            )
+
+
+class BaseRecurrent(Predictor):
+    config_class = RecurrentConfig
+    capabilities = Capabilities(spiking=False, targets=("onnx",))
+    cell: type = nn.LSTM
+
+    def __init__(self, config: RecurrentConfig):
+        super().__init__(config)
+        c1, c2 = config.hidden
+        k = self.kernel = config.kernel
+        pad = k // 2
+        self.hidden, self.recurrent_sizes = (c1, c2), tuple(config.recurrent)
+        self.conv1 = nn.Conv3d(1, c1, k, padding=(0, pad, pad))
+        self.conv2 = nn.Conv3d(c1, c2, k, padding=(0, pad, pad))
+        feat = c2 * self.height * self.width
+        self.rnn1 = self.cell(feat, self.recurrent_sizes[0], batch_first=True)
+        self.rnn2 = self.cell(self.recurrent_sizes[0], self.recurrent_sizes[1], batch_first=True)
+        self.project = nn.Linear(self.recurrent_sizes[1], feat)
+        self.deconv1 = nn.ConvTranspose2d(c2, c1, k, padding=pad)
+        self.deconv2 = nn.ConvTranspose2d(c1, 1, k, padding=pad)
+        lstm = self.cell is nn.LSTM
+        self.state_names = ("frames_prev", "conv1_prev", "h1", "h2") + (
+            ("c1", "c2") if lstm else ()
+        )
+
+    def blocker(self, target: str) -> str | None:
+        if target in self.capabilities.targets:
+            return None
+        return f"layer rnn1 ({self.cell.__name__}) has no {target} equivalent"
 
     def _decode(self, y: torch.Tensor) -> torch.Tensor:
         """(N, 128) recurrent features -> (N, 1, H, W) frames."""
@@ -80,18 +98,14 @@ class BaseRecurrent(nn.Module):
         y, _ = self.rnn2(y)
         return self._decode(y.reshape(b * t, -1)).view(b, t, 1, self.height, self.width)
 
-    def initial_state(self, batch: int = 1) -> tuple[torch.Tensor, ...]:
+    def initial_state(self, batch: int = 1, device=None) -> tuple[torch.Tensor, ...]:
+        device = device if device is not None else self.device
         k, h, w = self.kernel, self.height, self.width
         r1, r2 = self.recurrent_sizes
-        state = [
-            torch.zeros(batch, k - 1, 1, h, w),
-            torch.zeros(batch, k - 1, self.hidden[0], h, w),
-            torch.zeros(batch, r1),
-            torch.zeros(batch, r2),
-        ]
-        if self.cell_type == "lstm":
-            state += [torch.zeros(batch, r1), torch.zeros(batch, r2)]
-        return tuple(state)
+        shapes = [(k - 1, 1, h, w), (k - 1, self.hidden[0], h, w), (r1,), (r2,)]
+        if self.cell is nn.LSTM:
+            shapes += [(r1,), (r2,)]
+        return tuple(torch.zeros(batch, *s, device=device) for s in shapes)
 
     def _conv_step(self, conv: nn.Conv3d, x: torch.Tensor, prev: torch.Tensor):
         """x (B,C,H,W), prev (B,k-1,C,H,W) -> relu(conv over [prev, x]) and the new buffer."""
@@ -99,34 +113,33 @@ class BaseRecurrent(nn.Module):
         y = F.relu(conv(window.transpose(1, 2))).squeeze(2)
         return y, window[:, 1:]
 
-    def _cell(self, layer, x, h, c=None):
-        w_ih, w_hh = layer.weight_ih_l0, layer.weight_hh_l0
-        gates = F.linear(x, w_ih, layer.bias_ih_l0) + F.linear(h, w_hh, layer.bias_hh_l0)
-        if c is None:
-            return torch.tanh(gates), None
-        i, f, g, o = gates.chunk(4, dim=1)
-        c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
-        return torch.sigmoid(o) * torch.tanh(c), c
+    def _recur(self, layer, x, h, c):
+        """One time step of an nn.LSTM / nn.RNN module: (B, n) -> (B, h) and the new states."""
+        hidden = (h.unsqueeze(0), c.unsqueeze(0)) if c is not None else h.unsqueeze(0)
+        y, new = layer(x.unsqueeze(1), hidden)
+        if c is not None:
+            return y[:, 0], new[0][0], new[1][0]
+        return y[:, 0], new[0], None
 
-    def step(self, frame: torch.Tensor, state: tuple[torch.Tensor, ...]):
+    def step(self, frame: torch.Tensor, state: tuple):
         """One frame (B,1,H,W) and the state -> prediction (B,1,H,W) and the new state."""
-        lstm = self.cell_type == "lstm"
+        lstm = self.cell is nn.LSTM
         frames_prev, conv1_prev, h1, h2 = state[:4]
         c1, c2 = state[4:] if lstm else (None, None)
         x1, frames_prev = self._conv_step(self.conv1, frame, frames_prev)
         x2, conv1_prev = self._conv_step(self.conv2, x1, conv1_prev)
-        h1, c1 = self._cell(self.rnn1, x2.flatten(1), h1, c1)
-        h2, c2 = self._cell(self.rnn2, h1, h2, c2)
-        out = self._decode(h2)
+        y1, h1, c1 = self._recur(self.rnn1, x2.flatten(1), h1, c1)
+        y2, h2, c2 = self._recur(self.rnn2, y1, h2, c2)
+        out = self._decode(y2)
         new = (frames_prev, conv1_prev, h1, h2) + ((c1, c2) if lstm else ())
         return out, new
 
 
+@register("lstm")
 class BaseLSTM(BaseRecurrent):
-    name = "lstm"
-    cell_type = "lstm"
+    cell = nn.LSTM
 
 
+@register("rnn")
 class BaseRNN(BaseRecurrent):
-    name = "rnn"
-    cell_type = "rnn"
+    cell = nn.RNN

@@ -18,7 +18,8 @@ def spiking_snn_run(snn_run_dir, tmp_path_factory) -> Path:
 
     import torch
 
-    from edge_shm.runs import load_run, read_json, save_tensors, write_json
+    from edge_shm.jsonio import read_json, write_json
+    from edge_shm.training.checkpoint import load_run, save_tensors
 
     out = tmp_path_factory.mktemp("runs") / "snn-spiking"
     shutil.copytree(snn_run_dir, out)

@@ -49,7 +49,7 @@ def test_export_uses_frames_option_when_the_library_is_gone(
 ):
     import shutil
 
-    from edge_shm.runs import read_json, write_json
+    from edge_shm.jsonio import read_json, write_json
 
     run_dir = tmp_path / "moved"
     shutil.copytree(spiking_snn_run, run_dir)

@@ -7,11 +7,13 @@ import numpy as np
 import pytest
 import torch
 
-from edge_shm.export.nir_export import conv_params, export_nir
-from edge_shm.export.reference import snn_reference
+from edge_shm.export.nir import export_nir
+from edge_shm.export.reference import torch_trace
 from edge_shm.export.verify import THRESHOLD_TOL, spike_report
-from edge_shm.firmware_sim.nir_sim import NIRSimulator, conv2d
-from edge_shm.runs import load_run
+from edge_shm.firmware_sim.nir_sim import NIRStepper
+from edge_shm.models.lowering import lower_conv
+from edge_shm.neuro.conv import conv2d
+from edge_shm.training.checkpoint import load_run
 
 
 @pytest.fixture(scope="module")
@@ -45,31 +47,39 @@ def test_nir_graph_content(nir_file):
 def test_conv_transpose_is_the_flipped_conv(nir_file):
     model, _ = nir_file
     x = torch.randn(1, 4, 9, 11, dtype=torch.float64)
-    p = conv_params(model.deconv1)
+    node = lower_conv("deconv1", model.deconv1)
     want = (
         torch.nn.functional.conv_transpose2d(
             x, model.deconv1.weight.double(), model.deconv1.bias.double(), padding=1
-        )[0]
+        )
         .detach()
         .numpy()
     )
-    got = conv2d(x[0].numpy(), p["weight"].astype(np.float64), p["bias"], p["padding"])
+    got = conv2d(
+        x.numpy(),
+        node.weight.astype(np.float64),
+        node.bias,
+        node.stride,
+        node.padding,
+        node.dilation,
+    )
+    assert node.source == "ConvTranspose2d"
     assert np.abs(got - want).max() < 1e-5
 
 
 def test_numpy_nir_simulator_matches_torch(nir_file, held_out):
     model, path = nir_file
-    sim = NIRSimulator(nir.read(str(path), type_check=True))
+    sim = NIRStepper(path)
     for seq in held_out[:2]:  # full 8-frame rollouts of held-out samples
-        ref = snn_reference(model, seq)
+        ref = torch_trace(model, seq)
         got = sim.run(seq)
-        rep = spike_report(ref, got, 1.0)
+        rep = spike_report(ref, got.spikes, got.prediction, model.thresholds())
         for name, layer in rep["layers"].items():
             assert layer["spike_rate"] > 1e-3, f"{name} should spike"
         assert rep["agreement"] >= 0.9999
         assert rep["max_abs_frame_diff"] <= 1e-4
         # every disagreeing spike sits on the threshold (float32 torch vs float64 numpy)
         assert rep["unexplained"] == 0
-        for name in ref["spikes"]:
-            diff = ref["spikes"][name] != got["spikes"][name]
-            assert np.all(np.abs(got["v"][name][diff] - 1.0) < THRESHOLD_TOL)
+        for name in ref.spikes:
+            diff = ref.spikes[name] != got.spikes[name]
+            assert np.all(np.abs(got.v_pre[name][diff] - 1.0) < THRESHOLD_TOL)

@@ -6,10 +6,11 @@ import numpy as np
 import onnx
 import pytest
 
-from edge_shm.export.onnx_export import OPSET, export_onnx
-from edge_shm.export.reference import torch_rollout
+from edge_shm.evaluation.forecast import streaming_rollout
+from edge_shm.export.onnx import OPSET, export_onnx
 from edge_shm.firmware_sim.onnx_runner import OnnxStepper
-from edge_shm.runs import load_run
+from edge_shm.firmware_sim.stepper import stream
+from edge_shm.training.checkpoint import load_run
 
 
 @pytest.mark.parametrize("which", ["snn", "lstm"])
@@ -28,8 +29,8 @@ def test_onnx_step_graph_matches_torch(which, spiking_snn_run, lstm_run_dir, hel
     assert meta["edge_shm_model"] == which
     # full rollout (every frame of every held-out sample), state carried by the caller
     frames = held_out
-    ref = torch_rollout(model, frames)
-    got = OnnxStepper(path).rollout(frames)
+    ref = streaming_rollout(model, frames)
+    got = stream(OnnxStepper(path), frames)
     assert got.shape == frames.shape
     assert np.abs(got - ref).max() <= 1e-5
     assert np.abs(ref).max() > 0.01  # not a trivial all-zero comparison

@@ -4,12 +4,13 @@ import json
 
 import numpy as np
 
-from edge_shm.firmware_sim.lava_probe import probe_inputs, reference_lif
+from edge_shm.firmware_sim.lava.probe import probe_inputs, reference_lif
 
 
 def test_firmware_sim_imports_without_torch(run_in_lava):
     code = (
-        "import sys, edge_shm.firmware_sim, edge_shm.library, edge_shm.firmware_sim.lava_probe\n"
+        "import sys, edge_shm.firmware_sim, edge_shm.data.library\n"
+        "import edge_shm.firmware_sim.lava.probe\n"
         "import importlib.util as u\n"
         "print(u.find_spec('torch') is None, 'torch' in sys.modules)"
     )
@@ -17,7 +18,7 @@ def test_firmware_sim_imports_without_torch(run_in_lava):
 
 
 def test_lava_lif_graph_spikes_match_the_reference(run_in_lava):
-    got = json.loads(run_in_lava(["-m", "edge_shm.firmware_sim.lava_probe"]))
+    got = json.loads(run_in_lava(["-m", "edge_shm.firmware_sim.lava.probe"]))
     spikes_in, weights = probe_inputs()
     assert np.array_equal(np.array(got["spikes_in"]), spikes_in)
     lava_out = np.array(got["spikes_out"])

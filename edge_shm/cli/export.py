@@ -1,0 +1,97 @@
+"""``edge-shm export`` (ONNX, NIR, Lava bundle; verified against torch), ``edge-shm simulate``."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import typer
+
+from edge_shm.console import out
+
+
+def register(app: typer.Typer) -> None:
+    app.command(name="export")(export_cmd)
+    app.command()(simulate)
+
+
+def _log(text: str) -> None:
+    out.print(text, soft_wrap=True)
+
+
+def export_cmd(
+    run: Path = typer.Argument(..., help="Run directory (weights.safetensors + config.json)."),
+    target: str = typer.Option(..., "--target", "-t", help="onnx, nir or lava."),
+    output: Path = typer.Option(..., "-o", "--output", help="Output folder."),
+    verify: bool = typer.Option(True, help="Run the artefact on held-out frames vs torch."),
+    frames: Path = typer.Option(
+        None, help="Held-out frames (.npy or image folder) when the run's library is missing."
+    ),
+) -> None:
+    """Export a trained run: ONNX step graph, NIR graph or Lava bundle; verified by default."""
+    from edge_shm.export.api import export_run
+    from edge_shm.export.targets import get_target
+
+    t = get_target(target)
+    report = export_run(run, target, output, verify=verify, frames=frames, log=_log)
+    ver = "" if report["verification"] is not None else " (not verified: --no-verify)"
+    _log(f"exported {report['model']} -> {output}: {t.describe(report['artefact'])}{ver}")
+
+
+def is_simulation(path: Path) -> bool:
+    return (path / "simulate.json").is_file()
+
+
+def simulate(
+    artefact: Path = typer.Argument(..., help="A .onnx file, a .nir file or a Lava bundle."),
+    frames: Path = typer.Option(..., help="Frames: .npy (N,T,H,W) or (T,H,W), or image folder."),
+    backend: str = typer.Option(None, help="onnx, lava or nir (default: from the artefact)."),
+    output: Path = typer.Option(..., "-o", "--output", help="Output folder."),
+) -> None:
+    """Run an exported artefact on a frame sequence; write forecasts (.npy and PNG)."""
+    from edge_shm.data.frames import load_stack
+    from edge_shm.firmware_sim.artefacts import artefact_kind, choose_backend, run_artefact
+    from edge_shm.jsonio import write_json
+    from edge_shm.outputs import Output, atomic_dir, plan_outputs
+
+    kind, path = artefact_kind(artefact)
+    backend = choose_backend(kind, backend)
+    plan_outputs([Output(output, "simulation folder", True, is_simulation)], [artefact, frames])
+    seqs = load_stack(frames)
+    t0 = time.perf_counter()
+    pred = run_artefact(kind, path, backend, seqs)
+    seconds = time.perf_counter() - t0
+    with atomic_dir(output) as tmp:
+        np.save(tmp / "predictions.npy", pred)
+        _png(tmp / "predictions.png", seqs, pred)
+        write_json(
+            tmp / "simulate.json",
+            {
+                "artefact": str(artefact),
+                "backend": backend,
+                "frames": str(frames),
+                "shape": list(pred.shape),
+                "prediction": "the forecast after each input frame (raw, not clipped)",
+                "seconds": seconds,
+                "ms_per_frame": 1e3 * seconds / (pred.shape[0] * pred.shape[1]),
+            },
+        )
+    out.print(
+        f"{backend}: {pred.shape[0]} sequence(s) x {pred.shape[1]} frames in {seconds:.2f} s "
+        f"-> {output}/predictions.npy, predictions.png"
+    )
+
+
+def _png(path: Path, seqs: np.ndarray, pred: np.ndarray, max_rows: int = 4) -> None:
+    """Rows: input frame then forecast for up to ``max_rows`` sequences; one column per step."""
+    from PIL import Image
+
+    n = pred.shape[0]
+    rows = []
+    for i in range(min(n, max_rows)):
+        for arr in (seqs[i], pred[i]):
+            row = np.concatenate([np.pad(np.clip(f, 0, 1), 1, constant_values=0.5) for f in arr], 1)
+            rows.append(row)
+    img = np.concatenate(rows, 0)
+    Image.fromarray((img * 255).round().astype(np.uint8)).save(path, format="PNG")

@@ -1,0 +1,110 @@
+"""``edge-shm library build|import|info|preview``."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+
+import typer
+
+from edge_shm.console import out, progress_bar
+from edge_shm.data import library as L
+from edge_shm.errors import UserError
+from edge_shm.outputs import PNG, Output, plan_outputs
+
+app = typer.Typer(no_args_is_help=True, help="Build, import and inspect digital libraries.")
+
+
+class Kind(str, Enum):
+    fcg = "fcg"
+    turing = "turing"
+
+
+def library_output(path: Path, inputs=()) -> Path:
+    """Check a library file output: replaces only an earlier edge-shm library."""
+    return plan_outputs([Output(path, "library file", same_kind=L.is_library)], inputs)[0]
+
+
+@app.command()
+def build(
+    kind: Kind = typer.Argument(..., help="fcg (fatigue crack growth) or turing (Gray-Scott)."),
+    output: Path = typer.Option(..., "-o", "--output", help="Library file to write (.h5)."),
+    samples: int = typer.Option(None, help="Number of samples (default: the paper's 908 / 15)."),
+    seed: int = typer.Option(0, help="Seed of every random choice."),
+    frames: int = typer.Option(None, help="Turing only: frames per sample (default 68)."),
+    size: int = typer.Option(None, help="Turing only: grid side in pixels (default 200)."),
+) -> None:
+    """Simulate a digital library from physics and write it as HDF5."""
+    from edge_shm.data.generators import DEFAULT_SAMPLES, build, check_size, params_for
+
+    n = samples if samples is not None else DEFAULT_SAMPLES[kind.value]
+    if kind is Kind.fcg and (frames is not None or size is not None):
+        raise UserError("--frames and --size apply to turing libraries only")
+    if seed < 0:
+        raise UserError(f"--seed must be a non-negative integer, got {seed}")
+    overrides = {k: v for k, v in (("n_frames", frames), ("size", size)) if v is not None}
+    p = params_for(kind.value, **overrides)
+    rows, cols = (p.rows, p.cols) if kind is Kind.fcg else (p.size, p.size)
+    check_size(n, p.n_frames, rows, cols)
+    library_output(output)
+    with progress_bar(f"building {kind.value} library", n) as advance:
+        build(kind.value, output, n, seed, progress=advance, **overrides)
+    _print_summary(L.read_library(output))
+
+
+@app.command("import")
+def import_(
+    src: Path = typer.Argument(..., help="Folder of sample sub-folders of PNG/TIFF, or .npy."),
+    output: Path = typer.Option(..., "-o", "--output", help="Library file to write (.h5)."),
+    pixel_mm: float = typer.Option(0.075, help="Pixel size in mm."),
+    n_test: int = typer.Option(None, help="Test samples (the last ones); default the paper's 12%."),
+) -> None:
+    """Import experimental image sequences as a library."""
+    from edge_shm.data.importing import import_library
+
+    library_output(output, [src])
+    import_library(src, output, pixel_mm, n_test)
+    _print_summary(L.read_library(output))
+
+
+@app.command()
+def info(
+    path: Path = typer.Argument(..., help="Library file."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
+    """Print a summary of a library, with units."""
+    lib = L.read_library(path)
+    if as_json:
+        out.print_json(L.json_dumps(L.summary(lib)))
+    else:
+        _print_summary(lib)
+
+
+@app.command()
+def preview(
+    path: Path = typer.Argument(..., help="Library file."),
+    output: Path = typer.Option(..., "-o", "--output", help="PNG to write."),
+    samples: int = typer.Option(4, help="Number of samples shown (rows)."),
+) -> None:
+    """Write a PNG grid of frames of a few samples."""
+    from edge_shm.reports.plots import library_preview
+
+    if samples <= 0:
+        raise UserError(f"--samples must be a positive integer, got {samples}")
+    plan_outputs([Output(output, "PNG image", same_kind=PNG)], [path])
+    lib = L.read_library(path, load_physics=False)
+    library_preview(lib, output, samples)
+    out.print(f"preview written to {output}")
+
+
+def _print_summary(lib: L.Library) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"library {lib.path}", show_header=True)
+    table.add_column("quantity")
+    table.add_column("value")
+    for k, v in L.summary(lib).items():
+        if k == "path":
+            continue
+        table.add_row(k, f"{v:.6g}" if isinstance(v, float) else str(v))
+    out.print(table)

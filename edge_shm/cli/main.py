@@ -1,0 +1,73 @@
+"""The ``edge-shm`` app and its error handling.
+
+Every user error ends in one line on stderr and exit code 2 (no traceback); an interrupt
+(Ctrl-C) ends in one line and exit code 130, after the command has removed its temporary files
+and stopped its child processes.
+"""
+
+from __future__ import annotations
+
+import errno
+import sys
+
+import typer
+
+from edge_shm.errors import UserError
+
+app = typer.Typer(
+    name="edge-shm",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    help="Neuromorphic edge deployment for structural health monitoring.",
+)
+
+
+def _register() -> None:
+    from edge_shm.cli import export, library, models, profile, vector
+
+    app.add_typer(library.app, name="library")
+    for module in (models, export, vector, profile):
+        module.register(app)
+
+
+_register()
+
+
+def _fail(message: str, code: int = 2) -> int:
+    one_line = " ".join(part.strip() for part in str(message).splitlines() if part.strip())
+    print(f"error: {one_line}", file=sys.stderr)
+    return code
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; turn user errors, usage errors and interrupts into one line."""
+    try:
+        rc = app(args=argv, standalone_mode=False)
+    except UserError as e:
+        return _fail(str(e))
+    except (typer.Abort, KeyboardInterrupt):
+        return _fail("interrupted", 130)
+    except typer.Exit as e:
+        return e.exit_code
+    except MemoryError:
+        return _fail("out of memory; try fewer samples, windows or a smaller model")
+    except OSError as e:
+        if e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EIO):
+            where = f"{e.filename}: " if e.filename else ""
+            return _fail(f"{where}{e.strerror}")
+        raise
+    except Exception as e:
+        # typer vendors click: its usage errors carry format_message() and an exit code.
+        if type(e).__name__ == "NoArgsIsHelpError":
+            return 0
+        if hasattr(e, "format_message") and hasattr(e, "exit_code"):
+            return _fail(e.format_message())
+        raise
+    if rc == 130:  # typer turns KeyboardInterrupt into Exit(130), returned in this mode
+        return _fail("interrupted", 130)
+    return rc if isinstance(rc, int) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,134 @@
+"""``edge-shm train``, ``edge-shm evaluate`` and ``edge-shm compare``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from edge_shm.console import out, progress_bar
+from edge_shm.errors import UserError
+from edge_shm.outputs import Output, has_file, plan_outputs
+
+DEVICE_HELP = "Torch device: cpu, cuda or auto (CUDA when present)."
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(train)
+    app.command()(evaluate)
+    app.command()(compare)
+
+
+def train(
+    model: str = typer.Option("snn", "--model", "-m", help="A registered model (snn, lstm...)."),
+    library: Path = typer.Option(..., "--library", "-l", help="Library file (.h5)."),
+    output: Path = typer.Option(..., "-o", "--output", help="Run directory."),
+    epochs: int = typer.Option(10, help="Epochs (total, counting resumed ones)."),
+    batch_size: int = typer.Option(32, help="Windows per batch."),
+    lr: float = typer.Option(1e-3, help="Adam learning rate."),
+    seed: int = typer.Option(0, help="Seed of initialisation and shuffling."),
+    loss: str = typer.Option("mse", help="mse (the paper's) or weighted (crack pixels x(1+w))."),
+    crack_weight: float = typer.Option(10.0, help="w of the weighted loss."),
+    max_windows: int = typer.Option(None, help="Use at most this many training windows."),
+    resume: bool = typer.Option(True, help="Continue a run directory with the same settings."),
+    device: str = typer.Option("auto", help=DEVICE_HELP),
+) -> None:
+    """Train a predictor on the library's train split (MSE, Adam), resumable."""
+    from edge_shm.data.library import read_library
+    from edge_shm.models import model_class
+    from edge_shm.training import TrainConfig
+    from edge_shm.training import train as run_training
+    from edge_shm.training.checkpoint import is_run
+    from edge_shm.training.dataset import WindowDataset
+    from edge_shm.training.loop import resolve_device
+
+    model_class(model)
+    cfg = TrainConfig(
+        model=model,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        seed=seed,
+        loss=loss,
+        crack_weight=crack_weight,
+        max_train_windows=max_windows,
+    )
+    cfg.check()
+    resolve_device(device)
+    plan_outputs([Output(output, "run folder", True, is_run)], [library])
+    lib = read_library(library, load_physics=False)
+    n = len(WindowDataset(lib, "train", n_out=1))
+    n = n if max_windows is None else min(n, max_windows)
+    done = 0
+    if resume and (output / "metrics.json").is_file():
+        from edge_shm.jsonio import read_json
+
+        done = read_json(output / "metrics.json").get("epochs_done", 0)
+    with progress_bar(f"training {model}", max(0, epochs - done) * n) as advance:
+        metrics = run_training(lib, output, cfg, resume=resume, progress=advance, device=device)
+    out.print(
+        f"final train loss {metrics['final_train_loss']:.6f} ({loss} loss, per pixel), "
+        f"{metrics['train_seconds_total']:.1f} s of training; run in {output}"
+    )
+
+
+def evaluate(
+    run: Path = typer.Argument(..., help="Run directory."),
+    library: Path = typer.Option(..., "--library", "-l", help="Library file (.h5)."),
+    output: Path = typer.Option(None, "-o", "--output", help="Report folder (default: RUN)."),
+    device: str = typer.Option("auto", help=DEVICE_HELP),
+) -> None:
+    """Test-split MAE (one step and rollout), crack F1, thickness, baselines; JSON+MD+PNG."""
+    from edge_shm.data.frames import check_frame_shape
+    from edge_shm.data.library import read_library
+    from edge_shm.reports.evaluation import write_evaluation
+    from edge_shm.training.checkpoint import load_run, read_run_config
+    from edge_shm.training.loop import resolve_device
+
+    dev = resolve_device(device)
+    read_run_config(run)
+    if output is not None:
+        plan_outputs(
+            [Output(output, "evaluation folder", True, has_file("evaluation.json"))], [run, library]
+        )
+    lib = read_library(library, load_physics=False)
+    model, config = load_run(run, dev)
+    check_frame_shape(lib.frames, (model.height, model.width), "the run")
+    lib.split_frames("test")
+    out.print(write_evaluation(model, config, lib, output or run))
+
+
+def compare(
+    runs: list[Path] = typer.Argument(..., help="Run directories (evaluated)."),
+    output: Path = typer.Option(Path("comparison"), "-o", "--output", help="Report folder."),
+    device: list[str] = typer.Option(
+        ["loihi", "arm-cortex-a"], "--device", "-d", help="Device(s) of the energy columns."
+    ),
+    library: Path = typer.Option(
+        None, "--library", "-l", help="Library for the energy profile (default: the evaluation's)."
+    ),
+    profile_windows: int = typer.Option(16, help="Test windows profiled per run for energy."),
+    energy: bool = typer.Option(True, help="Add energy columns and figures."),
+    devices_file: list[Path] = typer.Option(None, "--devices", help="Extra device file(s)."),
+) -> None:
+    """One table of parameters, weight bytes, MAC and energy; accuracy and energy PNGs."""
+    from edge_shm.reports.comparison import load_row, write_comparison
+
+    plan_outputs(
+        [Output(output, "comparison folder", True, has_file("comparison.json"))],
+        [*runs, *([library] if library else [])],
+    )
+    for r in runs:
+        load_row(r)  # every run is readable and evaluated before any work
+    hooks, sections = [], []
+    if energy:
+        from edge_shm.profile.devices import get_device
+        from edge_shm.reports.energy_columns import EnergyColumns
+
+        if profile_windows <= 0:
+            raise UserError(f"--profile-windows must be positive, got {profile_windows}")
+        cols = EnergyColumns(
+            [get_device(d, devices_file) for d in device], library, profile_windows
+        )
+        hooks, sections = [cols], [cols.section]
+    out.print(write_comparison(runs, output, hooks, sections))

@@ -1,0 +1,337 @@
+"""Digital libraries on disk: a self-describing HDF5 file (format in docs/library-format.md).
+
+Torch-free: the Lava environment reads libraries too. Reading validates everything a later stage
+relies on (datasets, their shapes and types, every attribute and its range), so that a corrupt
+or foreign file is refused here in one line and never reaches training or export.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+from edge_shm import __version__
+from edge_shm.data.frames import check_frames
+from edge_shm.errors import UserError
+from edge_shm.outputs import atomic_file
+
+FORMAT_NAME = "edge-shm-library"
+FORMAT_VERSION = 1
+MAX_FRAME_PIXELS = 4096 * 4096
+
+
+@dataclass
+class Library:
+    """A digital library loaded in memory.
+
+    Attributes
+    ----------
+    path : the file it was read from.
+    frames : (N, T, H, W) float32 in [0, 1]
+    split : (N,) int8, 0 = train, 1 = test
+    kind : ``fcg``, ``turing`` or ``imported``
+    pixel_mm : pixel size in mm
+    params, units : physical parameters and their units
+    window_in, window_out, window_skip : default windows (frames in, frames out, frames skipped
+        at the start of each sample)
+    physics : per-sample arrays (names carry their units)
+    """
+
+    path: Path
+    frames: np.ndarray
+    split: np.ndarray
+    kind: str
+    generator: str
+    generator_version: str
+    seed: int | None
+    pixel_mm: float
+    params: dict
+    units: dict
+    window_in: int
+    window_out: int
+    window_skip: int
+    physics: dict = field(default_factory=dict)
+
+    @property
+    def frame_shape(self) -> tuple[int, int]:
+        return tuple(self.frames.shape[2:])
+
+    @property
+    def binary(self) -> bool:
+        """True when every pixel is 0 or 1 (crack libraries)."""
+        return bool(np.isin(self.frames, (0.0, 1.0)).all())
+
+    def indices(self, which: str) -> np.ndarray:
+        if which not in ("train", "test"):
+            raise UserError(f"unknown split {which!r}; choose train or test")
+        return np.flatnonzero(self.split == (0 if which == "train" else 1))
+
+    def split_frames(self, which: str) -> np.ndarray:
+        """(N_split, T, H, W) frames of one split; a one-line error when the split is empty."""
+        idx = self.indices(which)
+        if len(idx) == 0:
+            raise UserError(f"{self.path}: the library has no {which} samples")
+        return self.frames[idx]
+
+    def fingerprint(self) -> str:
+        """sha256 of the frames and split: names the data a model was trained on."""
+        h = hashlib.sha256()
+        h.update(np.ascontiguousarray(self.frames).tobytes())
+        h.update(self.split.tobytes())
+        return h.hexdigest()[:16]
+
+
+def paper_split(n: int, n_test_full: int, n_full: int) -> np.ndarray:
+    """Train/test flags with the paper's proportion; the test samples are the last ones."""
+    n_test = n_test_full if n == n_full else max(1, round(n * n_test_full / n_full)) if n > 1 else 0
+    split = np.zeros(n, dtype=np.int8)
+    if n_test:
+        split[n - n_test :] = 1
+    return split
+
+
+def write_library(
+    path: str | Path,
+    frames: np.ndarray,
+    split: np.ndarray,
+    *,
+    kind: str,
+    generator: str,
+    seed: int | None,
+    pixel_mm: float,
+    params: dict,
+    units: dict,
+    window: tuple[int, int, int],
+    physics: dict | None = None,
+    physics_units: dict | None = None,
+) -> Path:
+    """Write a library atomically. ``physics`` values may be arrays or lists of ragged arrays.
+
+    The HDF5 file is assembled in memory and then written as plain bytes: a full disk is then
+    an ordinary write error (one line), never a failure inside the HDF5 library.
+    """
+    frames = check_frames(frames)
+    buffer = io.BytesIO()
+    with h5py.File(buffer, "w", track_order=True) as f:
+        f.attrs.update(
+            format=FORMAT_NAME,
+            format_version=FORMAT_VERSION,
+            kind=kind,
+            generator=generator,
+            generator_version=__version__,
+            seed=-1 if seed is None else int(seed),
+            pixel_size_mm=float(pixel_mm),
+            window_in=window[0],
+            window_out=window[1],
+            window_skip=window[2],
+            n_samples=frames.shape[0],
+            n_train=int((split == 0).sum()),
+            n_test=int((split == 1).sum()),
+        )
+        d = f.create_dataset(
+            "frames",
+            data=frames,
+            chunks=(1, *frames.shape[1:]),
+            compression="gzip",
+            compression_opts=4,
+            shuffle=True,
+        )
+        d.attrs.update(axes="sample,time,row,column", unit="1 (normalised intensity)")
+        f.create_dataset("split", data=split.astype(np.int8)).attrs["meaning"] = "0 train, 1 test"
+        g = f.create_group("params")
+        for k, v in params.items():
+            g.attrs[k] = v
+            g.attrs[f"{k}.unit"] = units.get(k, "1")
+        ph = f.create_group("physics")
+        for k, v in (physics or {}).items():
+            unit = (physics_units or {}).get(k, "")
+            if isinstance(v, list):  # ragged per-sample arrays: concatenated plus offsets
+                offsets = np.cumsum([0] + [len(a) for a in v])
+                ds = ph.create_dataset(k, data=np.concatenate(v))
+                ph.create_dataset(f"{k}.offsets", data=offsets)
+            else:
+                ds = ph.create_dataset(k, data=np.asarray(v))
+            ds.attrs["unit"] = unit
+    with atomic_file(path) as tmp:
+        tmp.write_bytes(buffer.getbuffer())
+    return Path(path)
+
+
+def _fail(path, why: str):
+    raise UserError(f"{path}: {why}")
+
+
+def _scalar(path, attrs, name: str, kind: type, lo=None):
+    """An attribute that must be one number (or string) of ``kind``, at least ``lo``."""
+    if name not in attrs:
+        _fail(path, f"library lacks the attribute {name!r}")
+    v = attrs[name]
+    if isinstance(v, np.ndarray) and v.ndim == 0:
+        v = v[()]
+    if isinstance(v, bytes):
+        v = v.decode("utf-8", "replace")
+    if isinstance(v, np.generic):
+        v = v.item()
+    if kind is str:
+        if not isinstance(v, str):
+            _fail(path, f"attribute {name!r} must be text, got {type(v).__name__}")
+        return v
+    ok = isinstance(v, int) if kind is int else isinstance(v, int | float)
+    if isinstance(v, bool) or not ok or (kind is float and not math.isfinite(v)):
+        _fail(path, f"attribute {name!r} must be one {kind.__name__}, got {v!r}")
+    if lo is not None and v < lo:
+        _fail(path, f"attribute {name!r} must be at least {lo}, got {v!r}")
+    return kind(v)
+
+
+def _dataset(path, f, name: str):
+    obj = f.get(name)
+    if not isinstance(obj, h5py.Dataset):
+        _fail(path, f"library lacks its {name!r} dataset")
+    return obj
+
+
+def read_library(path: str | Path, load_physics: bool = True) -> Library:
+    """Read and validate a library written by :func:`write_library`."""
+    path = Path(path)
+    if path.is_dir():
+        _fail(path, "is a folder, not a library file")
+    if not path.is_file():
+        _fail(path, "no such file")
+    if not h5py.is_hdf5(path):
+        _fail(path, "not an HDF5 file")
+    try:
+        with h5py.File(path, "r") as f:
+            return _read(path, f, load_physics)
+    except UserError:
+        raise
+    except (OSError, KeyError, ValueError, TypeError, RuntimeError) as e:
+        _fail(path, f"corrupt or unreadable library ({type(e).__name__}: {e})")
+
+
+def _read(path: Path, f: h5py.File, load_physics: bool) -> Library:
+    if f.attrs.get("format") != FORMAT_NAME:
+        _fail(path, f"not an edge-shm library (HDF5 without format='{FORMAT_NAME}')")
+    version = _scalar(path, f.attrs, "format_version", int)
+    if version != FORMAT_VERSION:
+        _fail(path, f"library format version {version} is not supported")
+    fr, sp = _dataset(path, f, "frames"), _dataset(path, f, "split")
+    if fr.ndim != 4:
+        _fail(path, f"'frames' must be (N, T, H, W), got shape {fr.shape}")
+    if fr.shape[2] * fr.shape[3] > MAX_FRAME_PIXELS:
+        _fail(path, f"frames of {fr.shape[2]}x{fr.shape[3]} px are larger than supported")
+    if not (np.issubdtype(fr.dtype, np.floating) or np.issubdtype(fr.dtype, np.integer)):
+        _fail(path, f"'frames' must hold real numbers, got {fr.dtype}")
+    frames = check_frames(fr[()], f"{path}: frames")
+    split = sp[()]
+    if split.shape != (frames.shape[0],) or not np.isin(split, (0, 1)).all():
+        _fail(path, "'split' must hold one 0 (train) or 1 (test) per sample")
+    a = f.attrs
+    window = [
+        _scalar(path, a, k, int, lo)
+        for k, lo in (("window_in", 1), ("window_out", 1), ("window_skip", 0))
+    ]
+    if sum(window) > frames.shape[1]:
+        _fail(
+            path,
+            f"windows of {window[0]} + {window[1]} frames after {window[2]} skipped do "
+            f"not fit samples of {frames.shape[1]} frames",
+        )
+    pixel_mm = _scalar(path, a, "pixel_size_mm", float)
+    if pixel_mm <= 0:
+        _fail(path, f"pixel size must be positive, got {pixel_mm} mm")
+    seed = _scalar(path, a, "seed", int)
+    params, units = {}, {}
+    if "params" in f and isinstance(f["params"], h5py.Group):
+        for k, v in f["params"].attrs.items():
+            target = units if k.endswith(".unit") else params
+            key = k[:-5] if k.endswith(".unit") else k
+            target[key] = v.item() if isinstance(v, np.generic) else v
+    physics = _physics(f) if load_physics else {}
+    return Library(
+        path=path,
+        frames=frames,
+        split=split.astype(np.int8),
+        kind=_scalar(path, a, "kind", str),
+        generator=_scalar(path, a, "generator", str),
+        generator_version=_scalar(path, a, "generator_version", str),
+        seed=None if seed < 0 else seed,
+        pixel_mm=pixel_mm,
+        params=params,
+        units={k: str(v) for k, v in units.items()},
+        window_in=window[0],
+        window_out=window[1],
+        window_skip=window[2],
+        physics=physics,
+    )
+
+
+def _physics(f: h5py.File) -> dict:
+    ph = f.get("physics")
+    physics = {}
+    if not isinstance(ph, h5py.Group):
+        return physics
+    for k in ph:
+        if k.endswith(".offsets") or not isinstance(ph[k], h5py.Dataset):
+            continue
+        data = ph[k][()]
+        if f"{k}.offsets" in ph:
+            off = ph[f"{k}.offsets"][()]
+            data = [data[a:b] for a, b in zip(off[:-1], off[1:], strict=True)]
+        physics[k] = data
+    return physics
+
+
+def is_library(path: str | os.PathLike) -> bool:
+    """True for an HDF5 file that says it is an edge-shm library (a cheap check)."""
+    try:
+        with h5py.File(path, "r") as f:
+            return f.attrs.get("format") == FORMAT_NAME
+    except Exception:  # noqa: BLE001 - anything unreadable is simply not a library
+        return False
+
+
+def summary(lib: Library) -> dict:
+    """Numbers people look at, each with its unit in the key."""
+    n, t, h, w = lib.frames.shape
+    last = lib.frames[:, -1]
+    out = {
+        "path": str(lib.path),
+        "kind": lib.kind,
+        "generator": lib.generator,
+        "generator_version": lib.generator_version,
+        "seed": lib.seed,
+        "samples": n,
+        "train_samples": int((lib.split == 0).sum()),
+        "test_samples": int((lib.split == 1).sum()),
+        "frames_per_sample": t,
+        "frame_rows_px": h,
+        "frame_cols_px": w,
+        "pixel_size_mm": lib.pixel_mm,
+        "field_of_view_mm": [round(h * lib.pixel_mm, 4), round(w * lib.pixel_mm, 4)],
+        "window_in_frames": lib.window_in,
+        "window_out_frames": lib.window_out,
+        "window_skip_frames": lib.window_skip,
+        "mean_intensity_1": float(lib.frames.mean()),
+        "last_frame_mean_intensity_1": float(last.mean()),
+    }
+    if lib.kind == "fcg":
+        out["last_frame_crack_fraction_pct"] = float(100 * (last > 0.5).mean())
+        if "frame_cycles" in lib.physics:
+            c = lib.physics["frame_cycles"][:, -1]
+            out["cycles_to_last_frame_median_cycles"] = float(np.median(c))
+        if "rejected_draws" in lib.physics:
+            out["rejected_load_draws_count"] = int(lib.physics["rejected_draws"].sum())
+    return out
+
+
+def json_dumps(d) -> str:
+    return json.dumps(d, indent=2, default=lambda v: v.item() if isinstance(v, np.generic) else v)

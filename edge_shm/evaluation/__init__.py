@@ -1,0 +1,1 @@
+"""Evaluation: metrics (paper eq. 8 and crack scores), the two rollout kinds, typed results."""

@@ -1,0 +1,193 @@
+"""Test-split evaluation of a next-frame model, next to the naive forecasts, as typed results.
+
+Predictions are the model's raw outputs clipped to [0, 1] (frames are intensities). On binary
+libraries (crack 1, background 0) the forecast is also scored as a crack map (the prediction
+thresholded at 0.5): for a binary target that is the MAE-optimal reading of the output (the
+median of a Bernoulli variable), while MSE training makes the raw output the crack probability.
+Two naive forecasts are scored on the same windows: ``zeros`` (all background) and
+``copy_last`` (the last input frame repeated). ``evaluation.json`` is :meth:`Evaluation.to_dict`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from edge_shm.data.windows import window_starts
+from edge_shm.errors import UserError
+from edge_shm.evaluation.forecast import autoregressive_rollout, predict_next
+from edge_shm.evaluation.metrics import CrackScores, crack_map, crack_thickness_px, scores
+
+
+@dataclass
+class OneStep:
+    """True frames in, the next frame out, over every test window."""
+
+    windows: int
+    binary_library: bool
+    model: CrackScores
+    model_thickness_px: float
+    zeros: CrackScores
+    copy_last: CrackScores
+    truth_thickness_px: float
+    model_crack_map: CrackScores | None = None
+
+
+@dataclass
+class RolloutStep:
+    """Scores of the k-th forecast of the autoregressive rollout (``frame``: its index)."""
+
+    step: int
+    frame: int
+    model: CrackScores
+    zeros: CrackScores
+    copy_last: CrackScores
+    model_crack_map: CrackScores | None = None
+    geometry: dict | None = None  # mean length/tip/Hausdorff errors (mm) and missing counts
+
+
+@dataclass
+class Rollout:
+    samples: int
+    steps: list[RolloutStep]
+    mean_mae: dict[str, float]
+
+
+@dataclass
+class EvaluationArrays:
+    """one_step_pred (N_windows, H, W); rollout and rollout_truth (N, K, H, W); inputs
+    (N, skip + n_in, H, W): the true frames the rollout started from."""
+
+    one_step_pred: np.ndarray
+    rollout: np.ndarray
+    rollout_truth: np.ndarray
+    inputs: np.ndarray
+
+
+@dataclass
+class Evaluation:
+    one_step: OneStep
+    rollout: Rollout
+    run: dict = field(default_factory=dict)
+    arrays: EvaluationArrays | None = None
+
+    def to_dict(self) -> dict:
+        """The evaluation.json layout (unchanged since edge-shm 0.1.0)."""
+        one = asdict(self.one_step)
+        one["model"]["thickness_px"] = one.pop("model_thickness_px")
+        if one["model_crack_map"] is None:
+            one.pop("model_crack_map")
+        steps = []
+        for s in self.rollout.steps:
+            d = asdict(s)
+            for key in ("model_crack_map", "geometry"):
+                if d[key] is None:
+                    d.pop(key)
+            steps.append(d)
+        out = {
+            "one_step": one,
+            "rollout": {
+                "samples": self.rollout.samples,
+                "steps": steps,
+                "mean_mae": dict(self.rollout.mean_mae),
+            },
+        }
+        if self.run:
+            out["run"] = dict(self.run)
+        return out
+
+
+@dataclass
+class EvaluationSummary:
+    """What ``compare`` reads back from an evaluation.json (validated)."""
+
+    one_step_mae: float
+    one_step_crack_map_mae: float | None
+    one_step_f1: float
+    rollout_mae: float
+    copy_last_one_step_mae: float
+    library: str | None
+
+    @classmethod
+    def from_json(cls, d: dict, where: str) -> EvaluationSummary:
+        try:
+            one, roll = d["one_step"], d["rollout"]
+            values = cls(
+                one_step_mae=float(one["model"]["mae"]),
+                one_step_crack_map_mae=(
+                    None if "model_crack_map" not in one else float(one["model_crack_map"]["mae"])
+                ),
+                one_step_f1=float(one["model"]["f1"]),
+                rollout_mae=float(roll["mean_mae"]["model"]),
+                copy_last_one_step_mae=float(one["copy_last"]["mae"]),
+                library=(d.get("run") or {}).get("library"),
+            )
+        except (KeyError, TypeError, ValueError) as e:
+            raise UserError(f"{where}: malformed evaluation ({type(e).__name__}: {e})") from None
+        return values
+
+
+def evaluate(model, lib, geometry: bool = True) -> Evaluation:
+    """All test-split figures for a next-frame model (a window of n_in frames -> 1 frame)."""
+    from edge_shm.training.dataset import WindowDataset
+
+    data = WindowDataset(lib, "test", n_out=1)
+    x, y = data.batch(np.arange(len(data)))
+    truth, last = y[:, 0, 0].numpy(), x[:, -1, 0].numpy()
+    pred = predict_next(model, x)
+    binary = lib.binary
+    one = OneStep(
+        windows=len(data),
+        binary_library=binary,
+        model=scores(pred, truth),
+        model_thickness_px=crack_thickness_px(pred),
+        zeros=scores(np.zeros_like(truth), truth),
+        copy_last=scores(last, truth),
+        truth_thickness_px=crack_thickness_px(truth),
+        model_crack_map=scores(crack_map(pred), truth) if binary else None,
+    )
+    frames = lib.split_frames("test")
+    n_in, skip = data.n_in, lib.window_skip
+    window_starts(frames.shape[1], n_in, 1, skip)  # validates the length
+    roll = autoregressive_rollout(model, frames, n_in, skip)
+    true_roll = frames[:, skip + n_in :]
+    copy = np.repeat(frames[:, skip + n_in - 1 : skip + n_in], roll.shape[1], axis=1)
+    steps = []
+    for k in range(roll.shape[1]):
+        steps.append(
+            RolloutStep(
+                step=k + 1,
+                frame=skip + n_in + k,
+                model=scores(roll[:, k], true_roll[:, k]),
+                zeros=scores(np.zeros_like(true_roll[:, k]), true_roll[:, k]),
+                copy_last=scores(copy[:, k], true_roll[:, k]),
+                model_crack_map=scores(crack_map(roll[:, k]), true_roll[:, k]) if binary else None,
+                geometry=(
+                    geometry_errors(roll[:, k], true_roll[:, k], lib.pixel_mm)
+                    if geometry and lib.kind in ("fcg", "imported")
+                    else None
+                ),
+            )
+        )
+    keys = ("model", "zeros", "copy_last") + (("model_crack_map",) if binary else ())
+    mean = {m: float(np.mean([getattr(s, m).mae for s in steps])) for m in keys}
+    return Evaluation(
+        one_step=one,
+        rollout=Rollout(int(frames.shape[0]), steps, mean),
+        arrays=EvaluationArrays(pred, roll, true_roll, frames[:, : skip + n_in]),
+    )
+
+
+def geometry_errors(pred: np.ndarray, true: np.ndarray, pixel_mm: float) -> dict:
+    """Mean crack-length and tip-position errors in mm (vector encoder), NaN-safe."""
+    from edge_shm.vector import compare_geometry
+
+    rows = [compare_geometry(p, t, pixel_mm) for p, t in zip(pred, true, strict=True)]
+    out = {}
+    for key in rows[0] if rows else []:
+        vals = np.array([r[key] for r in rows], dtype=float)
+        ok = np.isfinite(vals)
+        out[key] = float(vals[ok].mean()) if ok.any() else float("nan")
+        out[f"{key}_missing_count"] = int((~ok).sum())
+    return out

@@ -1,0 +1,53 @@
+"""The two ways of running a model over time, named distinctly.
+
+- **streaming rollout** (:func:`streaming_rollout`): one ``step`` per input frame with the state
+  carried, from a zero state; the output after frame t forecasts frame t + 1. This is what a
+  device does and what every exported artefact is compared with.
+- **autoregressive rollout** (:func:`autoregressive_rollout`): forecasts beyond the data. Each
+  forecast is made from a fresh window of the last ``n_in`` frames (the state reset per window,
+  as in training), and is fed back in place of the truth for the next window.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+
+@torch.no_grad()
+def predict_next(model, inputs: torch.Tensor, batch: int = 64) -> np.ndarray:
+    """Windows (N, T, 1, H, W) -> clipped forecasts of the frame after each window (N, H, W)."""
+    device = model.device
+    outs = [
+        model(inputs[i : i + batch].to(device))[:, -1, 0].clamp(0, 1).cpu()
+        for i in range(0, len(inputs), batch)
+    ]
+    return torch.cat(outs).numpy()
+
+
+@torch.no_grad()
+def autoregressive_rollout(model, frames: np.ndarray, n_in: int, skip: int = 0) -> np.ndarray:
+    """Forecast every sample to its end: (N, T, H, W) -> (N, T - skip - n_in, H, W).
+
+    The first ``n_in`` frames after ``skip`` are true; every later frame is forecast from the
+    last ``n_in`` frames, forecasts fed back in place of the truth.
+    """
+    seq = torch.from_numpy(np.array(frames[:, skip : skip + n_in]))  # (N, n_in, H, W)
+    preds = []
+    for _ in range(frames.shape[1] - skip - n_in):
+        nxt = torch.from_numpy(predict_next(model, seq[:, -n_in:].unsqueeze(2)))
+        preds.append(nxt)
+        seq = torch.cat([seq, nxt.unsqueeze(1)], dim=1)
+    return torch.stack(preds, dim=1).numpy()
+
+
+@torch.no_grad()
+def streaming_rollout(model, frames: np.ndarray) -> np.ndarray:
+    """One step per frame, state carried: (N, T, H, W) -> raw forecasts (N, T, H, W)."""
+    x = torch.as_tensor(np.asarray(frames, np.float32), device=model.device)
+    state = model.initial_state(x.shape[0], x.device)
+    outs = []
+    for t in range(x.shape[1]):
+        out, state = model.step(x[:, t, None], state)
+        outs.append(out[:, 0])
+    return torch.stack(outs, dim=1).cpu().numpy()

@@ -1,0 +1,57 @@
+"""JSON files: strict on reading (one-line errors), standard on writing (NaN and inf as null)."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+
+from edge_shm.errors import UserError
+from edge_shm.outputs import atomic_file
+
+
+def finite(x):
+    """A copy of ``x`` with NaN and infinities replaced by None: JSON has no NaN."""
+    if isinstance(x, dict):
+        return {str(k): finite(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [finite(v) for v in x]
+    if isinstance(x, np.ndarray):
+        return finite(x.tolist())
+    if isinstance(x, np.generic):
+        x = x.item()
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    return x
+
+
+def dumps(data, indent: int | None = 2) -> str:
+    """Standard JSON (``allow_nan=False``): NaN and infinities are written as null."""
+    return json.dumps(finite(data), indent=indent, allow_nan=False)
+
+
+def write_json(path: str | os.PathLike, data) -> Path:
+    """Write ``data`` as JSON atomically."""
+    text = dumps(data) + "\n"
+    with atomic_file(path) as tmp:
+        tmp.write_text(text)
+    return Path(path)
+
+
+def read_json(path: str | os.PathLike, what: str = "JSON file") -> dict:
+    """Read a JSON object; a missing, unreadable or non-object file is a one-line error."""
+    path = Path(path)
+    if path.is_dir():
+        raise UserError(f"{path}: is a folder, not a {what}")
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise UserError(f"{path}: no such {what}") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
+        raise UserError(f"{path}: unreadable {what} ({type(e).__name__}: {e})") from None
+    if not isinstance(data, dict):
+        raise UserError(f"{path}: a {what} must hold a JSON object, not {type(data).__name__}")
+    return data

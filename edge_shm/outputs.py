@@ -1,0 +1,251 @@
+"""Every file and folder a command writes goes through here: checked first, written atomically.
+
+The rules (one place, so that every command follows them):
+
+- **Checked before any work.** :func:`plan_outputs` looks at every output of a command at once:
+  its folder must exist and accept a new file (probed by creating one: permission bits do not
+  tell for root, read-only mounts or /proc); an output may not be one of the command's inputs,
+  lie above an input (replacing ``.`` would delete the run inside it), be a symbolic link, a
+  device or another special file, or be named twice by the same command.
+- **Replacing is for outputs of the same kind only.** An existing output is replaced only when it
+  is what the command itself writes (an edge-shm library for ``library build``, an export folder
+  for ``export``...): each output names a ``same_kind`` test. Anything else is refused.
+- **Atomic.** :func:`atomic_file` and :func:`atomic_dir` write into a temporary sibling and rename
+  it into place on success; on any failure or interrupt the temporary is removed, so a failed
+  command leaves no half-written output. New files get the usual permissions (``0666`` and
+  ``0777`` less the umask), not the ``0600`` of :mod:`tempfile`.
+- **A full disk is one line.** ``ENOSPC`` and similar errors while writing become a
+  :class:`~edge_shm.errors.UserError` naming the output.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import shutil
+import stat
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from edge_shm.errors import UserError
+
+WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO, errno.EFBIG, errno.EACCES}
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+@dataclass(frozen=True)
+class Output:
+    """One output of a command.
+
+    Attributes
+    ----------
+    path : where it goes.
+    what : a few words naming it in messages ("library file", "export folder").
+    folder : True for a folder output.
+    same_kind : ``same_kind(existing_path) -> bool``: may an existing path be replaced? None
+        means "never replace an existing path" (folders: an empty folder is always fine).
+    """
+
+    path: Path
+    what: str
+    folder: bool = False
+    same_kind: Callable[[Path], bool] | None = None
+
+
+def _probe_writable(parent: Path) -> None:
+    if not parent.is_dir():
+        raise UserError(f"output folder does not exist: {parent}")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".edge-shm-probe.", dir=parent)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        raise UserError(f"output folder is not writable: {parent} ({e.strerror})") from None
+
+
+def _inside(child: Path, parent: Path) -> bool:
+    return child == parent or parent in child.parents
+
+
+def check_output(out: Output, inputs: Iterable[str | os.PathLike] = ()) -> Path:
+    """Check one output (see the module text); returns its absolute path."""
+    raw = Path(out.path)
+    path = Path(os.path.abspath(raw))
+    if raw.name in ("", ".", "..") or path == Path(path.anchor):
+        raise UserError(f"{raw}: name a new {out.what}, not the current or parent folder")
+    _probe_writable(path.parent)
+    if path.is_symlink():
+        raise UserError(f"{raw}: is a symbolic link; refusing to replace it with a {out.what}")
+    if path.exists():
+        mode = path.stat().st_mode
+        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+            raise UserError(f"{raw}: is a device or special file; refusing to write there")
+        if out.folder and not path.is_dir():
+            raise UserError(f"{raw}: exists and is a file, not a folder")
+        if not out.folder and path.is_dir():
+            raise UserError(f"{raw}: is a folder; name a file for the {out.what}")
+        empty_dir = path.is_dir() and not any(path.iterdir())
+        if not empty_dir and not (out.same_kind is not None and out.same_kind(path)):
+            raise UserError(
+                f"{raw}: exists and is not an edge-shm {out.what}; refusing to replace it"
+            )
+    resolved = path.resolve()
+    for src in inputs:
+        s = Path(os.path.abspath(src))
+        if not (s.exists() or s.is_symlink()):
+            continue
+        s_res = s.resolve()
+        if resolved == s_res or path == s:
+            raise UserError(f"{raw}: is also an input of this command; choose another output")
+        if _inside(s_res, resolved) or _inside(s, path):
+            raise UserError(f"{raw}: holds the input {src}; choose another output")
+    return path
+
+
+def plan_outputs(outputs: Iterable[Output], inputs: Iterable[str | os.PathLike] = ()):
+    """Check all outputs of one command before it starts; returns their absolute paths."""
+    outputs, inputs = list(outputs), list(inputs)
+    seen: dict[Path, Output] = {}
+    paths = []
+    for out in outputs:
+        path = check_output(out, inputs)
+        key = path.resolve()
+        if key in seen:
+            raise UserError(f"{out.path}: named for both the {seen[key].what} and the {out.what}")
+        seen[key] = out
+        paths.append(path)
+    return paths
+
+
+def _fix_mode(path: Path, folder: bool) -> None:
+    os.chmod(path, (0o777 if folder else 0o666) & ~_umask())
+
+
+@contextlib.contextmanager
+def write_errors(what: Path) -> Iterator[None]:
+    """Turn a full disk (and other write failures of the medium) into one line."""
+    try:
+        yield
+    except OSError as e:
+        if e.errno in WRITE_ERRNOS:
+            raise UserError(f"{what}: could not be written ({e.strerror})") from None
+        raise
+
+
+@contextlib.contextmanager
+def atomic_file(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it onto ``path`` when the block succeeds."""
+    path = Path(path)
+    parent = path.resolve().parent
+    _probe_writable(parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
+    os.close(fd)
+    tmp = Path(tmp)
+    try:
+        with write_errors(path):
+            yield tmp
+            _fix_mode(tmp, folder=False)
+            os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+@contextlib.contextmanager
+def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield an empty temporary folder beside ``path``; it replaces ``path`` on success.
+
+    Check the output with :func:`plan_outputs` first: this only swaps folders.
+    """
+    path = Path(path)
+    parent = path.resolve().parent
+    _probe_writable(parent)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent))
+    old = None
+    try:
+        with write_errors(path):
+            yield tmp
+            _fix_mode(tmp, folder=True)
+            if path.exists():
+                old = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=parent))
+                os.replace(path, old / "x")
+            try:
+                os.replace(tmp, path)
+            except BaseException:
+                if old is not None:  # put the earlier output back
+                    os.replace(old / "x", path)
+                raise
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    finally:
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def report_dir(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary folder; on success its files move into ``path`` (created if needed).
+
+    For report folders that may hold other things (``evaluate`` writes into the run folder):
+    files of the same names are replaced one by one, nothing else is touched, and a failure
+    before the end writes nothing.
+    """
+    path = Path(path)
+    if path.is_dir():
+        tmp = Path(tempfile.mkdtemp(prefix=".report.", suffix=".tmp", dir=path))
+        try:
+            with write_errors(path):
+                yield tmp
+                for f in sorted(tmp.iterdir()):
+                    _fix_mode(f, folder=f.is_dir())
+                    os.replace(f, path / f.name)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    else:
+        with atomic_dir(path) as tmp:
+            yield tmp
+
+
+def write_text(path: str | os.PathLike, text: str) -> Path:
+    """Write a text file atomically."""
+    with atomic_file(path) as tmp:
+        tmp.write_text(text)
+    return Path(path)
+
+
+# --- same-kind tests for outputs ---------------------------------------------------------------
+
+
+def has_file(*names: str) -> Callable[[Path], bool]:
+    """``same_kind`` for folders: an earlier output of the same command holds ``names``."""
+    return lambda p: p.is_dir() and all((p / n).is_file() for n in names)
+
+
+def has_suffix(*suffixes: str) -> Callable[[Path], bool]:
+    """``same_kind`` for plain outputs such as PNG or SVG files: judged by the file name."""
+    return lambda p: p.is_file() and p.suffix.lower() in suffixes
+
+
+def starts_with(magic: bytes) -> Callable[[Path], bool]:
+    """``same_kind`` for files recognised by their first bytes."""
+
+    def test(p: Path) -> bool:
+        try:
+            with open(p, "rb") as f:
+                return f.read(len(magic)) == magic
+        except OSError:
+            return False
+
+    return test
+
+
+PNG = starts_with(b"\x89PNG\r\n\x1a\n")

@@ -1,0 +1,1 @@
+"""Energy and memory profiler: operation counts, energy per forecast, memory against budgets."""

@@ -1,0 +1,406 @@
+"""Operation counting over real frames: MACs, ACs, neuron updates, gate arithmetic, sparsity.
+
+How it works: the model's ``step(frame, state)`` runs under a ``TorchFunctionMode`` that sees
+every ``linear``, ``conv1d/2d/3d``, ``conv_transpose1d/2d/3d`` and ``relu`` call, whether it is
+made by an ``nn.Module`` or functionally with a module's weights (the recurrent cells of
+``BaseRecurrent`` call ``F.linear`` on ``weight_ih_l0``). A call is attributed to the module
+that owns its weight tensor. ``nn.LSTM`` / ``nn.RNN`` modules called as modules are counted
+from their input shape by a forward hook.
+
+Per synaptic call (NeuroBench ``SynapticOperations`` conventions):
+
+* ``dense`` = every input value times its fan-out (zeros included);
+* ``effective`` = nonzero inputs times their exact fan-out (for convolutions, the binary input
+  map convolved with a ones kernel, so borders, stride, padding and groups are exact);
+* the effective count is an AC (accumulate) when the input tensor is a spike tensor, else a
+  MAC. Spike tensors are those a spiking model's ``trace_step`` returns in ``Trace.spikes`` and
+  their views (identity of memory, not value: a real-valued frame that happens to be binary
+  stays real); ``input_spikes=True`` also treats the model input as spikes (event-camera data).
+
+Neuron updates (NeuroBench ``MembraneUpdates``): for spiking models (``capabilities.spiking``)
+every neuron of every LIF layer is updated once per step (dense); a neuron is *active* in a step
+when it received a nonzero input current, its membrane potential changed or it spiked, else
+inactive (Loihi charges the two differently). The trace gives all three per layer name.
+
+LSTM / RNN gate arithmetic (not counted by NeuroBench or syops): per step and layer of hidden
+size h and input size n, MACs 4h(n + h) (LSTM) or h(n + h) (RNN); elementwise: LSTM 3h products
+(f*c, i*g, o*tanh c), 5h sums (4h gate pre-activations ih + hh, h for c), 5h nonlinearities (3
+sigmoid, 2 tanh); RNN h sums and h tanh. Bias additions are not counted (as NeuroBench).
+ReLU evaluations count as nonlinear operations of the layer that produced their input.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.overrides import TorchFunctionMode
+
+SYNAPTIC = {
+    "linear": (0, None),
+    "conv1d": (1, False),
+    "conv2d": (2, False),
+    "conv3d": (3, False),
+    "conv_transpose1d": (1, True),
+    "conv_transpose2d": (2, True),
+    "conv_transpose3d": (3, True),
+}
+CONV_ARGS = ("input", "weight", "bias", "stride", "padding", "dilation", "groups")
+CONVT_ARGS = (
+    "input",
+    "weight",
+    "bias",
+    "stride",
+    "padding",
+    "output_padding",
+    "groups",
+    "dilation",
+)
+
+
+def _storage(t: torch.Tensor) -> int:
+    """Identity of a tensor's memory: views (reshape, flatten) of a spike tensor stay spikes."""
+    return t.untyped_storage().data_ptr()
+
+
+def _bind(names, args, kwargs) -> dict:
+    bound = dict(zip(names, args, strict=False))
+    bound.update(kwargs)
+    return bound
+
+
+def _fanout_count(
+    x: torch.Tensor, weight: torch.Tensor, dims: int, transposed: bool, bound: dict
+) -> float:
+    """Sum over nonzero entries of x of the number of outputs each one reaches (exact)."""
+    groups = int(bound.get("groups", 1) or 1)
+    b, c_in = x.shape[0], x.shape[1]
+    spatial = x.shape[2:]
+    # float32 is exact here: every entry is an integer below 2**24
+    nz = (x != 0).to(torch.float32).reshape(b, groups, c_in // groups, *spatial).sum(2)
+    k = tuple(weight.shape[2:])
+    ones = torch.ones((groups, 1, *k), dtype=torch.float32, device=x.device)
+    kw = {"stride": bound.get("stride", 1), "groups": groups}
+    if "dilation" in bound:
+        kw["dilation"] = bound["dilation"]
+    if transposed:
+        c_out = weight.shape[1] * groups
+        fn = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}[dims]
+        kw["padding"] = bound.get("padding", 0)
+        kw["output_padding"] = bound.get("output_padding", 0)
+    else:
+        c_out = weight.shape[0]
+        fn = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}[dims]
+        kw["padding"] = bound.get("padding", 0)
+    reach = fn(nz, ones, **kw)  # (B, groups, *out): per output, nonzero inputs feeding it
+    return float(reach.sum(dtype=torch.float64)) * (c_out // groups)
+
+
+@dataclass
+class LayerInfo:
+    name: str
+    kind: str
+    params: int
+    in_shape: tuple = ()
+    out_shape: tuple = ()
+
+
+@dataclass
+class Counts:
+    """Totals over all profiled windows; divide by ``windows`` for per-forecast figures."""
+
+    windows: int = 0
+    steps: int = 0  # steps per window
+    spiking: bool = False
+    layers: dict[str, LayerInfo] = field(default_factory=dict)
+    # per (layer, step) -> op key -> total
+    ops: dict = field(default_factory=lambda: defaultdict(lambda: defaultdict(float)))
+    # per (lif layer, step) -> neurons, active, spikes
+    neurons: dict = field(default_factory=lambda: defaultdict(lambda: defaultdict(float)))
+    act_zero: float = 0.0
+    act_total: float = 0.0
+    peak_activation_elems: int = 0
+    access_elems: dict = field(default_factory=lambda: defaultdict(float))
+    state_elems: int = 0
+    state_shapes: dict = field(default_factory=dict)
+
+
+class _Recorder(TorchFunctionMode):
+    def __init__(self, counter: OpCounter):
+        super().__init__()
+        self.counter = counter
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        out = func(*args, **kwargs)
+        name = getattr(func, "__name__", "")
+        c = self.counter
+        if c.recording and not c.inside_module and name in (*SYNAPTIC, "relu", "relu_"):
+            c.recording = False
+            try:
+                if name in SYNAPTIC:
+                    c.synaptic(name, args, kwargs, out)
+                else:
+                    c.activation(out)
+            finally:
+                c.recording = True
+        return out
+
+
+class OpCounter:
+    """Count operations of ``model.step`` over windows of frames (see the module text)."""
+
+    def __init__(self, model: nn.Module, input_spikes: bool = False):
+        self.model = model
+        self.input_spikes = input_spikes
+        self.counts = Counts(spiking=model.capabilities.spiking)
+        self.owner: dict[int, tuple[str, nn.Module, str]] = {}
+        for mname, mod in model.named_modules():
+            for pname, p in mod.named_parameters(recurse=False):
+                self.owner[id(p)] = (mname or type(mod).__name__, mod, pname)
+        self.recording = False
+        self.inside_module = False
+        self.step_index = 0
+        self._calls: list = []
+        self._last_layer = None
+        self._dense_cache: dict = {}
+
+    # --- hooks -----------------------------------------------------------------------------
+    def _layer(self, name: str, mod: nn.Module, kind: str) -> LayerInfo:
+        info = self.counts.layers.get(name)
+        if info is None:
+            params = sum(p.numel() for p in mod.parameters(recurse=False))
+            info = self.counts.layers[name] = LayerInfo(name, kind, params)
+        return info
+
+    def synaptic(self, fname, args, kwargs, out) -> None:
+        dims, transposed = SYNAPTIC[fname]
+        if fname == "linear":
+            bound = _bind(("input", "weight", "bias"), args, kwargs)
+        else:
+            bound = _bind(CONVT_ARGS if transposed else CONV_ARGS, args, kwargs)
+        x, w = bound["input"], bound["weight"]
+        owner = self.owner.get(id(w))
+        name, mod, pname = owner if owner else (f"{fname}@{id(w)}", None, "weight")
+        rec = isinstance(mod, (nn.LSTM, nn.RNN))
+        kind = type(mod).__name__ if mod is not None else fname
+        info = (
+            self._layer(name, mod, kind)
+            if mod is not None
+            else self.counts.layers.setdefault(name, LayerInfo(name, fname, w.numel()))
+        )
+        if fname == "linear":
+            fan = w.shape[0]
+            dense = float(x.numel()) * fan
+            eff = float((x != 0).sum()) * fan
+        else:
+            key = (name, tuple(x.shape))
+            if key not in self._dense_cache:
+                self._dense_cache[key] = _fanout_count(
+                    torch.ones_like(x), w, dims, transposed, bound
+                )
+            dense = self._dense_cache[key]
+            eff = _fanout_count(x, w, dims, transposed, bound)
+        self._calls.append((name, x, dense, eff))
+        if not rec:
+            info.in_shape, info.out_shape = tuple(x.shape[1:]), tuple(out.shape[1:])
+        if rec and pname.startswith("weight_ih"):
+            self._gates(name, mod, x.shape[0])
+            info.in_shape = (mod.input_size,)
+            info.out_shape = (mod.hidden_size,)
+        b = max(1, x.shape[0])
+        self.counts.peak_activation_elems = max(
+            self.counts.peak_activation_elems, (x.numel() + out.numel()) // b
+        )
+        acc = self.counts.access_elems
+        acc["weights"] += w.numel() + (
+            bound["bias"].numel() if bound.get("bias") is not None else 0
+        )
+        acc["activations"] += x.numel() / b + out.numel() / b
+        self._last_layer = name
+
+    def _gates(self, name: str, mod: nn.Module, batch: int) -> None:
+        h = mod.hidden_size
+        ops = self.counts.ops[(name, self.step_index)]
+        if isinstance(mod, nn.LSTM):
+            ops["mult"] += 3 * h * batch
+            ops["add"] += 5 * h * batch
+            ops["nonlinear"] += 5 * h * batch
+        else:
+            ops["add"] += h * batch
+            ops["nonlinear"] += h * batch
+
+    def activation(self, out: torch.Tensor) -> None:
+        name = self._last_layer or "input"
+        self.counts.ops[(name, self.step_index)]["nonlinear"] += out.numel()
+        if not self.counts.spiking:
+            self.counts.act_zero += float((out == 0).sum())
+            self.counts.act_total += out.numel()
+
+    def _module_hook(self, mod, inputs, output):
+        """nn.LSTM / nn.RNN called as a module: count all steps of the sequence at once."""
+        name = next(n for n, m in self.model.named_modules() if m is mod)
+        x = inputs[0]
+        if mod.batch_first:
+            batch, seq = x.shape[0], x.shape[1]
+        else:
+            seq, batch = x.shape[0], x.shape[1]
+        gates = 4 if isinstance(mod, nn.LSTM) else 1
+        h = mod.hidden_size
+        info = self._layer(name, mod, type(mod).__name__)
+        info.in_shape, info.out_shape = (mod.input_size,), (h,)
+        ops = self.counts.ops[(name, self.step_index)]
+        n_in = mod.input_size
+        for layer in range(mod.num_layers):
+            dense = float(batch * seq * gates * h * (n_in + h))
+            ops["dense"] += dense
+            ops["macs_dense"] += dense
+            if layer == 0:  # zero inputs (and a zero initial state) skip their products
+                hidden = inputs[1] if len(inputs) > 1 else None
+                h0 = hidden[0] if isinstance(hidden, tuple) else hidden
+                hh = (
+                    float((h0 != 0).sum()) * gates * h
+                    if seq == 1 and h0 is not None
+                    else batch * seq * gates * h * h
+                )
+                ops["macs"] += float((x != 0).sum()) * gates * h + hh
+            else:
+                ops["macs"] += dense
+            for _ in range(seq):
+                self._gates(name, mod, batch)
+            acc = self.counts.access_elems  # per time step: every weight read once
+            acc["weights"] += seq * sum(p.numel() for p in mod.parameters()) / mod.num_layers
+            acc["activations"] += seq * (n_in + h + 2 * gates * h)
+            self.counts.peak_activation_elems = max(
+                self.counts.peak_activation_elems, n_in + gates * h
+            )
+            n_in = h
+        self.inside_module = False
+
+    def _module_pre(self, mod, inputs):
+        self.inside_module = True
+
+    # --- running ----------------------------------------------------------------------------
+    def _classify(self, spikes_ids: set, frame_id: int) -> None:
+        for name, x, dense, eff in self._calls:
+            ops = self.counts.ops[(name, self.step_index)]
+            key = _storage(x)
+            spiking = key in spikes_ids or (self.input_spikes and key == frame_id)
+            ops["dense"] += dense
+            if spiking:
+                ops["acs"] += eff
+                ops["acs_dense"] += dense
+            else:
+                ops["macs"] += eff
+                ops["macs_dense"] += dense
+        self._calls = []
+
+    def _neurons(self, trace) -> None:
+        for name, z in trace.spikes.items():
+            rec = self.counts.neurons[(name, self.step_index)]
+            fired = z != 0
+            active = fired | (trace.v_prev[name] != trace.v[name]) | (trace.currents[name] != 0)
+            rec["neurons"] += z.numel()
+            rec["active"] += float(active.sum())
+            rec["spikes"] += float(fired.sum())
+            rec["per_sample"] = z.numel() // z.shape[0]
+            self.counts.act_zero += float((~fired).sum())
+            self.counts.act_total += z.numel()
+
+    @torch.no_grad()
+    def run(self, windows: torch.Tensor) -> Counts:
+        """windows (B, T, 1, H, W): one forecast per window, state reset per window."""
+        model = self.model
+        hooks = []
+        for mod in model.modules():
+            if isinstance(mod, (nn.LSTM, nn.RNN)):
+                hooks.append(mod.register_forward_pre_hook(self._module_pre))
+                hooks.append(mod.register_forward_hook(self._module_hook))
+        b, t = windows.shape[:2]
+        state = model.initial_state(b, windows.device)
+        self.counts.state_elems = sum(s[0].numel() for s in state)
+        self.counts.state_shapes = {
+            n: list(s.shape[1:]) for n, s in zip(model.state_names, state, strict=True)
+        }
+        try:
+            for step in range(t):
+                self.step_index = step
+                frame = windows[:, step]
+                self.recording = True
+                with _Recorder(self):
+                    if self.counts.spiking:
+                        _, new_state, trace = model.trace_step(frame, state)
+                    else:
+                        (_, new_state), trace = model.step(frame, state), None
+                self.recording = False
+                spikes_ids = {_storage(z) for z in trace.spikes.values()} if trace else set()
+                self._classify(spikes_ids, _storage(frame))
+                if trace is not None:
+                    self._neurons(trace)
+                self.counts.access_elems["state"] += 2 * self.counts.state_elems  # read+write
+                state = new_state
+        finally:
+            for h in hooks:
+                h.remove()
+        self.counts.windows += b
+        self.counts.steps = t
+        return self.counts
+
+
+def count_windows(
+    model, windows: torch.Tensor, batch: int = 16, input_spikes: bool = False, progress=None
+) -> Counts:
+    """Run :class:`OpCounter` over ``windows`` (N, T, 1, H, W) in batches; totals in Counts."""
+    counter = OpCounter(model, input_spikes)
+    access_per_batch = []
+    for i in range(0, len(windows), batch):
+        before = dict(counter.counts.access_elems)
+        counter.run(windows[i : i + batch].to(model.device))
+        access_per_batch.append(
+            {
+                k: counter.counts.access_elems[k] - before.get(k, 0)
+                for k in counter.counts.access_elems
+            }
+        )
+        if progress:
+            progress(min(batch, len(windows) - i))
+    # weights are read once per call whatever the batch: keep the per-window figure
+    c = counter.counts
+    n_batches = max(1, len(access_per_batch))
+    c.access_elems = defaultdict(
+        float,
+        {
+            "weights": c.access_elems["weights"] / n_batches,
+            "activations": c.access_elems["activations"] / n_batches,
+            "state": c.access_elems["state"] / n_batches,
+        },
+    )
+    return c
+
+
+def connection_sparsity(model: nn.Module) -> float:
+    """NeuroBench ConnectionSparsity: zero weights / all weights of connection layers."""
+    zeros = total = 0
+    for mod in model.modules():
+        if isinstance(
+            mod,
+            (
+                nn.Linear,
+                nn.Conv1d,
+                nn.Conv2d,
+                nn.Conv3d,
+                nn.ConvTranspose1d,
+                nn.ConvTranspose2d,
+                nn.ConvTranspose3d,
+                nn.LSTM,
+                nn.RNN,
+            ),
+        ):
+            for pname, p in mod.named_parameters(recurse=False):
+                if "weight" in pname:
+                    zeros += int((p == 0).sum())
+                    total += p.numel()
+    return zeros / total if total else 0.0

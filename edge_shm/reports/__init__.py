@@ -1,0 +1,1 @@
+"""Reports people read: Markdown + JSON + PNG for evaluations, comparisons, profiles, the demo."""

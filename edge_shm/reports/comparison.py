@@ -1,0 +1,130 @@
+"""``edge-shm compare``: one table of evaluated runs (comparison.json, .md, PNG).
+
+Rows are typed (:class:`ComparisonRow`); extra columns (energy per device) come from hooks.
+Spiking models are told apart by their declared capabilities, never by name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from edge_shm.errors import UserError
+from edge_shm.evaluation.evaluate import EvaluationSummary
+from edge_shm.jsonio import read_json, write_json
+from edge_shm.outputs import report_dir, write_text
+
+FILES = ("comparison.json", "comparison.md", "accuracy_vs_parameters.png")
+
+
+@dataclass
+class ComparisonRow:
+    run: str
+    model: str
+    spiking: bool
+    parameters: int
+    weight_bytes: int
+    loss: str
+    one_step_mae: float
+    one_step_crack_map_mae: float | None
+    one_step_f1: float
+    rollout_mae: float
+    copy_last_one_step_mae: float
+    library: str | None = None
+    firing_rate: float | None = None
+    energy_uj: dict[str, float | None] = field(default_factory=dict)  # device -> uJ
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d.pop("energy_uj")
+        d.update({f"energy_{k}_uj": v for k, v in self.energy_uj.items()})
+        return d
+
+
+def load_row(run: Path) -> ComparisonRow:
+    from edge_shm.models import model_class
+    from edge_shm.training.checkpoint import read_run_config
+
+    config = read_run_config(run)
+    cls = model_class(config["model"])
+    ev_path = run / "evaluation.json"
+    if not ev_path.is_file():
+        raise UserError(f"{run}: not evaluated yet (run `edge-shm evaluate {run} --library ...`)")
+    ev = EvaluationSummary.from_json(read_json(ev_path, "evaluation"), str(ev_path))
+    params = config.get("parameters")
+    if not isinstance(params, int):
+        raise UserError(f"{run}/config.json: 'parameters' must be an integer")
+    return ComparisonRow(
+        run=str(run),
+        model=config["model"],
+        spiking=cls.capabilities.spiking,
+        parameters=params,
+        weight_bytes=int((run / "weights.safetensors").stat().st_size),
+        loss=str(config.get("train", {}).get("loss", "-")),
+        one_step_mae=ev.one_step_mae,
+        one_step_crack_map_mae=ev.one_step_crack_map_mae,
+        one_step_f1=ev.one_step_f1,
+        rollout_mae=ev.rollout_mae,
+        copy_last_one_step_mae=ev.copy_last_one_step_mae,
+        library=ev.library,
+    )
+
+
+def _fmt(v, digits: int = 5) -> str:
+    return "n/a" if v is None or not np.isfinite(v) else f"{v:.{digits}f}"
+
+
+def _fmt4(v) -> str:
+    return "n/a" if v is None else f"{v:.4g}"
+
+
+def comparison_markdown(rows: list[ComparisonRow]) -> str:
+    devices = list(rows[0].energy_uj)
+    head = (
+        "| run | model | loss | parameters | weights (bytes) | one-step MAE (1) "
+        "| one-step MAE, crack map (1) | one-step F1 (1) | rollout MAE (1) |"
+        + "".join(f" energy per forecast, {d} (uJ) |" for d in devices)
+    )
+    lines = ["# Comparison", "", head, "|" + "---|" * (9 + len(devices))]
+    for r in rows:
+        lines.append(
+            f"| {r.run} | {r.model} | {r.loss} | {r.parameters:,} | {r.weight_bytes:,} | "
+            f"{r.one_step_mae:.5f} | {_fmt(r.one_step_crack_map_mae)} | {r.one_step_f1:.3f} | "
+            f"{r.rollout_mae:.5f} |" + "".join(f" {_fmt4(r.energy_uj[d])} |" for d in devices)
+        )
+    spiking = [r for r in rows if r.spiking]
+    for o in (r for r in rows if not r.spiking):
+        if spiking:
+            lines.append(
+                f"\nParameter ratio {o.model}/{spiking[0].model}: "
+                f"{o.parameters / spiking[0].parameters:,.0f}x"
+            )
+    lines.append(
+        f"\nCopy-last-frame one-step MAE on the same windows: {rows[0].copy_last_one_step_mae:.5f}"
+    )
+    return "\n".join(lines)
+
+
+def write_comparison(runs: list[Path], out_dir: Path, extra_columns=None, extra_sections=None):
+    """comparison.json, comparison.md and accuracy_vs_parameters.png for evaluated runs.
+
+    ``extra_columns``: callables ``hook(rows)`` filling row fields (``energy_uj``,
+    ``firing_rate``). ``extra_sections``: callables ``section(rows, folder) -> str`` whose
+    Markdown is appended (they may write figures into the folder).
+    """
+    from edge_shm.reports.plots import accuracy_vs_parameters
+
+    if not runs:
+        raise UserError("compare needs at least one run directory")
+    rows = [load_row(Path(r)) for r in runs]
+    for hook in extra_columns or []:
+        hook(rows)
+    with report_dir(out_dir) as tmp:
+        write_json(tmp / "comparison.json", {"runs": [r.to_dict() for r in rows]})
+        parts = [comparison_markdown(rows)] + [s(rows, tmp) for s in extra_sections or []]
+        md = "\n".join(parts) + "\n"
+        write_text(tmp / "comparison.md", md)
+        accuracy_vs_parameters(rows, tmp / "accuracy_vs_parameters.png")
+    return md + f"\nreport: {Path(out_dir) / 'comparison.md'}"

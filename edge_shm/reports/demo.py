@@ -1,0 +1,91 @@
+"""Collect the demo's outputs into one Markdown report: ``python -m edge_shm.demo_report DIR``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from edge_shm.data.library import read_library, summary
+from edge_shm.outputs import atomic_file
+
+
+def build_report(out: Path) -> Path:
+    lines = ["# edge-shm demo report", ""]
+    lib = read_library(out / "cracks.h5")
+    s = summary(lib)
+    lines += [
+        "## Digital library",
+        "",
+        f"{s['samples']} simulated fatigue cracks ({s['train_samples']} train / "
+        f"{s['test_samples']} test), {s['frames_per_sample']} frames of "
+        f"{s['frame_rows_px']} x {s['frame_cols_px']} px at {s['pixel_size_mm']} mm/px. "
+        "Preview: `library-preview.png`.",
+        "",
+    ]
+    cmp = out / "comparison" / "comparison.md"
+    if cmp.is_file():
+        body = cmp.read_text().split("\n", 1)[1]  # drop the file's own title
+        lines += [
+            "## Predictors, energy and memory",
+            body.strip(),
+            "",
+            "Figures: `comparison/accuracy_vs_parameters.png`, `comparison/energy_vs_mae.png`, "
+            "`comparison/energy_vs_firing_rate.png`.",
+            "",
+        ]
+    exports = sorted((out / "export").glob("*/export.json"))
+    if exports:
+        lines += [
+            "## Deployment of the SNN",
+            "",
+            "| target | folder | verification |",
+            "|---|---|---|",
+        ]
+        for path in exports:
+            rep = json.loads(path.read_text())
+            folder = path.parent.relative_to(out)
+            lines.append(
+                f"| {path.parent.name} | `{folder}` | {_verification(rep.get('verification'))} |"
+            )
+        lines.append("")
+    profiles = sorted(out.glob("profile-*/profile.md"))
+    if profiles:
+        lines += ["## Profiles", ""] + [f"- `{p.relative_to(out)}`" for p in profiles] + [""]
+    lines += ["## Run reports", ""]
+    for run in sorted(out.glob("run-*")):
+        if (run / "evaluation.md").is_file():
+            lines.append(
+                f"- `{run.name}/evaluation.md`, `{run.name}/predictions.png`, "
+                f"`{run.name}/mae_per_step.png`"
+            )
+    path = out / "REPORT.md"
+    with atomic_file(path) as tmp:
+        tmp.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _verification(v) -> str:
+    if not v:
+        return "not verified"
+    parts = [f"{v['sequences']} held-out sequences x {v['frames_per_sequence']} frames"]
+    if "max_abs_diff" in v:
+        parts.append(f"max abs diff ONNX vs torch {v['max_abs_diff']:.2g}")
+    if "agreement" in v:
+        parts.append(
+            f"{v['spikes_compared']:,} spikes compared (rate {v['spike_rate']:.2%}), "
+            f"agreement {v['agreement']:.4%}, max frame diff {v['max_abs_frame_diff']:.2g}"
+        )
+    if v.get("sequences_with_ties"):
+        free = v.get("max_abs_diff_tie_free", v.get("max_abs_frame_diff_tie_free"))
+        parts.append(
+            f"{v['sequences_with_ties']} sequence(s) with a threshold tie (a spike flipped by "
+            f"float rounding), tie-free max diff {free:.2g}"
+        )
+    parts.append("passed" if v.get("ok") else "FAILED")
+    return "; ".join(parts)
+
+
+if __name__ == "__main__":
+    report = build_report(Path(sys.argv[1]))
+    print(f"\ndemo report: {report.resolve()}")

@@ -1,0 +1,95 @@
+"""The evaluation report of one run: evaluation.json, evaluation.md and two PNGs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from edge_shm.evaluation.evaluate import Evaluation
+from edge_shm.jsonio import write_json
+from edge_shm.outputs import report_dir, write_text
+
+FILES = ("evaluation.json", "evaluation.md", "mae_per_step.png", "predictions.png")
+
+
+def _fmt(v, digits: int = 3) -> str:
+    return "n/a" if v is None or not np.isfinite(v) else f"{v:.{digits}f}"
+
+
+def _row(name: str, s) -> str:
+    return f"| {name} | {s.mae:.5f} | {s.precision:.3f} | {s.recall:.3f} | {s.f1:.3f} |"
+
+
+def evaluation_markdown(ev: Evaluation, config: dict) -> str:
+    one, name = ev.one_step, config["model"]
+    lines = [
+        f"# Evaluation of `{name}` ({config.get('parameters', 0):,} parameters)",
+        "",
+        f"Library fingerprint `{ev.run.get('library_fingerprint')}`; test split. MAE is the "
+        "paper's eq. (8), per pixel, intensities in [0, 1] (unit 1). Crack pixels: value > 0.5.",
+        "",
+        f"## One step ({one.windows} windows: true frames in, next frame out)",
+        "",
+        "| forecast | MAE (1) | precision (1) | recall (1) | F1 (1) |",
+        "|---|---|---|---|---|",
+        _row(name + " (raw output)", one.model),
+        *([_row(name + " (crack map, > 0.5)", one.model_crack_map)] if one.model_crack_map else []),
+        _row("all background", one.zeros),
+        _row("copy last frame", one.copy_last),
+        "",
+        f"Crack thickness: predicted {one.model_thickness_px:.2f} px, "
+        f"true {one.truth_thickness_px:.2f} px.",
+        "",
+        f"## Autoregressive rollout ({ev.rollout.samples} samples)",
+        "",
+        "| step | frame | MAE model (1) | MAE crack map (1) | MAE background (1) "
+        "| MAE copy-last (1) | F1 model (1) | F1 copy-last (1) | length error (mm) "
+        "| tip error (mm) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for s in ev.rollout.steps:
+        g = s.geometry or {}
+        cmap = s.model_crack_map.mae if s.model_crack_map else None
+        lines.append(
+            f"| {s.step} | {s.frame} | {s.model.mae:.5f} | {_fmt(cmap, 5)} "
+            f"| {s.zeros.mae:.5f} | {s.copy_last.mae:.5f} | {s.model.f1:.3f} "
+            f"| {s.copy_last.f1:.3f} | {_fmt(g.get('length_error_mm'))} "
+            f"| {_fmt(g.get('tip_error_mm'))} |"
+        )
+    m = ev.rollout.mean_mae
+    lines += [
+        "",
+        f"Mean rollout MAE: model {m['model']:.5f}"
+        + (f" (crack map {m['model_crack_map']:.5f})" if "model_crack_map" in m else "")
+        + f", background {m['zeros']:.5f}, copy-last {m['copy_last']:.5f}.",
+        "",
+        "Length and tip errors: vector encoder (`edge_shm.vector.compare_geometry`) on the "
+        "rollout's predicted vs true frames, mean absolute, in mm.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def write_evaluation(model, config: dict, lib, out_dir: str | Path) -> str:
+    """Evaluate and write evaluation.json, evaluation.md, mae_per_step.png, predictions.png.
+
+    ``out_dir`` may be the run folder (the default): files of these names are replaced, nothing
+    else is touched, and a failure writes nothing.
+    """
+    from edge_shm.evaluation.evaluate import evaluate
+    from edge_shm.reports.plots import mae_per_step, prediction_grid
+
+    ev = evaluate(model, lib)
+    ev.run = {
+        "model": config["model"],
+        "parameters": config.get("parameters"),
+        "library": str(Path(lib.path).resolve()),
+        "library_fingerprint": lib.fingerprint(),
+    }
+    md = evaluation_markdown(ev, config)
+    with report_dir(out_dir) as tmp:
+        write_json(tmp / "evaluation.json", ev.to_dict())
+        write_text(tmp / "evaluation.md", md)
+        mae_per_step(ev, tmp / "mae_per_step.png", config["model"])
+        prediction_grid(ev.arrays, tmp / "predictions.png", config["model"])
+    return md + f"\nreport: {Path(out_dir) / 'evaluation.md'}"

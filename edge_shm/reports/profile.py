@@ -1,0 +1,234 @@
+"""The profile report: profile.md, profile.json, energy.png, memory.png, and a console table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from edge_shm.jsonio import write_json
+from edge_shm.outputs import report_dir, write_text
+from edge_shm.profile.memory import PRECISIONS
+
+FILES = ("profile.md", "profile.json", "energy.png", "memory.png")
+
+
+def _kb(b) -> str:
+    return f"{b / 1024:,.1f} KB" if b is not None else "n/a"
+
+
+def _uj(pj) -> str:
+    return f"{pj * 1e-6:.4g} uJ"
+
+
+def _fmt(x) -> str:
+    return "n/a" if x is None else f"{x:.4f}"
+
+
+def _shape(s) -> str:
+    return "x".join(str(v) for v in s) if s else "-"
+
+
+def _mem_row(name: str, line) -> str:
+    cells = " | ".join(f"{line.bytes[p]:,} B ({_kb(line.bytes[p])})" for p in PRECISIONS)
+    return f"| {name} | {line.values:,} | {cells} |"
+
+
+def _energy_lines(e) -> list[str]:
+    if not e.available:
+        return [e.note + "."]
+    total = e.total_pJ or 1.0
+    lines = [
+        "| part | operations (count) | energy per op (pJ) | energy (uJ) | share (%) |",
+        "|---|---|---|---|---|",
+    ]
+    for k, pj in e.compute_pJ.items():
+        if e.ops[k]:
+            lines.append(
+                f"| compute: {k} | {e.ops[k]:,.0f} | {e.op_energy_pJ[k]:g} "
+                f"| {pj * 1e-6:.4g} | {100 * pj / total:.1f} |"
+            )
+    for k, pj in e.memory.energy_pJ.items():
+        lines.append(
+            f"| memory: {k} ({e.memory.where[k]}) | {e.memory.words[k]:,.0f} words "
+            f"| | {pj * 1e-6:.4g} | {100 * pj / total:.1f} |"
+        )
+    lines += [
+        f"| **compute total** | | | {e.compute_total_pJ * 1e-6:.4g} | "
+        f"{100 * e.compute_total_pJ / total:.1f} |",
+        f"| **memory access total** | | | {e.memory_total_pJ * 1e-6:.4g} | "
+        f"{100 * e.memory_total_pJ / total:.1f} |",
+        f"| **total per forecast frame** | | | **{e.total_pJ * 1e-6:.4g}** | 100 |",
+        "",
+        f"Per day at {e.frame_rate_Hz:.4g} Hz ({e.frames_per_day:,.0f} forecasts per day): "
+        f"**{e.per_day_J:.4g} J** ({e.per_day_J / 3.6:.4g} mWh).",
+    ]
+    return lines + [f"\nNote: {n}." for n in e.notes]
+
+
+def _counts_lines(p) -> list[str]:
+    c, nb, t = p.counts, p.neurobench, p.counts.totals
+    lines = [
+        "| metric | value | definition |",
+        "|---|---|---|",
+        f"| Footprint | {nb.Footprint_B:,} B | parameters + buffers as stored (float32) |",
+        f"| ConnectionSparsity | {nb.ConnectionSparsity:.4f} | zero weights / all weights |",
+        f"| ActivationSparsity | {_fmt(nb.ActivationSparsity)} | zero activations / all "
+        "(spikes of LIF layers; ReLU outputs for non-spiking models) |",
+        f"| SynapticOperations Effective_MACs | {t.macs:,.0f} | real-valued nonzero inputs x "
+        "fan-out (includes LSTM gate matmuls) |",
+        f"| SynapticOperations Effective_ACs | {t.acs:,.0f} | input spikes x fan-out |",
+        f"| SynapticOperations Dense | {t.dense:,.0f} | every input x fan-out |",
+        f"| MembraneUpdates | {nb.MembraneUpdates:,.0f} | neuron-steps whose membrane "
+        "changed (or which spiked) |",
+        f"| neuron updates (dense) | {c.neuron_totals.neurons:,.0f} | neurons x steps |",
+        f"| firing rate | {_fmt(c.firing_rate)} | spikes / neuron / step |",
+        f"| gate products / sums / nonlinearities | {t.mult:,.0f} / {t.add:,.0f} / "
+        f"{t.nonlinear:,.0f} | LSTM/RNN cell arithmetic, ReLU evaluations |",
+        "",
+        "## Per layer and per step",
+        "",
+        "| layer | kind | parameters | in | out | dense ops | eff. MACs | eff. ACs "
+        "| eff. ops per step |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, row in c.per_layer.items():
+        steps = " / ".join(f"{s.effective:,.0f}" for s in row.steps)
+        lines.append(
+            f"| {name} | {row.kind} | {row.params:,} | {_shape(row.in_shape)} | "
+            f"{_shape(row.out_shape)} | {row.total.dense:,.0f} | {row.total.macs:,.0f} | "
+            f"{row.total.acs:,.0f} | {steps} |"
+        )
+    if c.neuron_layers:
+        lines += [
+            "",
+            "| spiking layer | neurons | firing rate | firing rate per step | active updates |",
+            "|---|---|---|---|---|",
+        ]
+        for name, row in c.neuron_layers.items():
+            per = " / ".join(f"{r:.4f}" for r in row.firing_rate_per_step)
+            lines.append(
+                f"| {name} | {row.neurons_per_step:,} | {row.firing_rate:.4f} | "
+                f"{per} | {row.active:,.0f} |"
+            )
+    return lines
+
+
+def _budget_lines(p) -> list[str]:
+    mb, mem, dev = p.memory_budget, p.memory, p.device
+    inp = mem.input_frame
+    lines = [
+        "| line | values (count) | float32 | int8 | Loihi 8-bit |",
+        "|---|---|---|---|---|",
+        _mem_row("weights", mem.weights),
+        _mem_row("persistent state (" + ", ".join(mem.state.tensors or {}) + ")", mem.state),
+        _mem_row("peak activations (largest layer in + out)", mem.peak_activations),
+        "",
+        "Element sizes: weights 4 / 1 / 1 B; state 4 / 2 (int16) / 3 (24-bit) B; activations "
+        "4 / 1 / 1 B.",
+        "",
+        f"Input frame: {inp.pixels:,} px = {inp.float32_B:,} B (float32), {inp.uint8_B:,} B "
+        f"(uint8); vector form mean {inp.vector_mean_B:.1f} B (max {inp.vector_max_B:.0f} B, "
+        f"{inp.vector_mean_nodes:.1f} nodes; {inp.vector_source}).",
+        "",
+        f"## Memory budget on `{dev['name']}` ({mb.precision})",
+        "",
+        "| line | bytes (B) | KB | where |",
+        "|---|---|---|---|",
+    ]
+    lines += [f"| {ln.line} | {ln.bytes:,} | {_kb(ln.bytes)} | {ln.where} |" for ln in mb.lines]
+    if mb.checks:
+        lines += ["", "| memory | need | budget | headroom | result |", "|---|---|---|---|---|"]
+        for ch in mb.checks:
+            fmt = (lambda v, u=ch.unit: f"{v:,.0f} {u}") if ch.unit else _kb
+            lines.append(
+                f"| {ch.memory} | {fmt(ch.need_B)} | {fmt(ch.budget_B)} | "
+                f"{fmt(ch.headroom_B)} ({ch.headroom_pct:.1f} %) | "
+                f"{'PASS' if ch.fits else 'FAIL'} |"
+            )
+    else:
+        lines += ["", "No budget: the device has none; pass `--budget-ram KB --budget-flash KB`."]
+    if mb.cores:
+        cr = mb.cores
+        lines += [
+            "",
+            f"Cores needed: {cr.needed:,} ({cr.neurons:,} neurons -> "
+            f"{cr.by_neurons:,} cores; memory -> {cr.by_memory:,} cores).",
+        ]
+    return lines
+
+
+def profile_markdown(p) -> str:
+    dev = p.device
+    lines = [
+        f"# Profile of `{p.model}` ({p.parameters:,} parameters) on `{dev['name']}`",
+        "",
+        f"Run `{p.run['dir']}`; {p.frames['source']}; {p.frames['windows']} windows. One "
+        f"forecast frame = {p.counts.steps_per_forecast} steps (the input window, state reset "
+        "per window); every figure is the mean per forecast.",
+        "",
+        f"Device: {dev['description']} (precision {dev['precision']}, "
+        f"{'event-driven' if dev['event_driven'] else 'clocked'}).",
+        "",
+        "## Energy per forecast frame",
+        "",
+        *_energy_lines(p.energy),
+        "",
+        "## Operations per forecast (NeuroBench names where they overlap)",
+        "",
+        *_counts_lines(p),
+        "",
+        "## Memory lines",
+        "",
+        *_budget_lines(p),
+        "",
+        "## Device figures used",
+        "",
+        "| quantity | value | unit | source |",
+        "|---|---|---|---|",
+    ]
+    for sec in ("energy", "memory_access", "budget"):
+        for k, q in dev[sec].items():
+            lines.append(f"| {sec}.{k} | {q['value']:g} | {q['unit']} | {q['source']} |")
+    return "\n".join(lines) + "\n"
+
+
+def console_table(p):
+    """A rich table of the headline figures, every number with its unit."""
+    from rich.table import Table
+
+    e, mb = p.energy, p.memory_budget
+    tab = Table(title=f"{p.model} on {p.device['name']} (per forecast frame)")
+    tab.add_column("quantity")
+    tab.add_column("value", justify="right")
+    if e.available:
+        tab.add_row("energy, compute", _uj(e.compute_total_pJ))
+        tab.add_row("energy, memory access", _uj(e.memory_total_pJ))
+        tab.add_row("energy, total", _uj(e.total_pJ))
+        tab.add_row(f"energy per day at {e.frame_rate_Hz:.4g} Hz", f"{e.per_day_J:.4g} J")
+    else:
+        tab.add_row("energy", "n/a (no energy figures)")
+    t = p.counts.totals
+    tab.add_row("effective MACs / ACs", f"{t.macs:,.0f} / {t.acs:,.0f} ops")
+    tab.add_row("firing rate", _fmt(p.counts.firing_rate) + " spikes/neuron/step")
+    for ln in mb.lines:
+        tab.add_row(f"{ln.line} in {ln.where}", f"{ln.bytes:,} B")
+    for ch in mb.checks:
+        unit = ch.unit or "B"
+        tab.add_row(
+            f"{ch.memory}: {'PASS' if ch.fits else 'FAIL'}",
+            f"need {ch.need_B:,.0f} {unit} / budget {ch.budget_B:,.0f} {unit}",
+        )
+    return tab
+
+
+def write_profile(p, out_dir) -> str:
+    """The report folder: profile.md, profile.json, energy.png, memory.png (atomically)."""
+    from edge_shm.reports.plots import energy_split, memory_budget
+
+    md = profile_markdown(p)
+    with report_dir(out_dir) as tmp:
+        write_json(tmp / "profile.json", p.to_dict())
+        write_text(tmp / "profile.md", md)
+        if p.energy.available:
+            energy_split([(f"{p.model} @ {p.device['name']}", p.energy)], tmp / "energy.png")
+        memory_budget([(p.model, p.memory_budget)], tmp / "memory.png")
+    return md + f"\nreport: {Path(out_dir) / 'profile.md'}"

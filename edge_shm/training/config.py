@@ -1,0 +1,61 @@
+"""Training hyper-parameters, validated before anything is built."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+from edge_shm.errors import UserError
+
+LOSSES = ("mse", "weighted")
+
+
+@dataclass
+class TrainConfig:
+    """The paper's protocol by default: MSE, Adam (lr 1e-3, betas 0.9/0.999).
+
+    ``loss="weighted"`` multiplies the squared error near cracks by ``1 + crack_weight``;
+    ``max_train_windows`` caps the windows per epoch; ``model_options`` go to the model config.
+    """
+
+    model: str = "snn"
+    epochs: int = 10
+    batch_size: int = 32
+    lr: float = 1e-3
+    beta1: float = 0.9
+    beta2: float = 0.999
+    seed: int = 0
+    loss: str = "mse"
+    crack_weight: float = 10.0
+    max_train_windows: int | None = None
+    model_options: dict = field(default_factory=dict)
+
+    def check(self) -> None:
+        """One-line errors for values that would train garbage or nothing."""
+        for name in ("epochs", "batch_size"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
+                raise UserError(f"--{name.replace('_', '-')} must be a positive integer, got {v}")
+        if not (math.isfinite(self.lr) and 0 < self.lr <= 10):
+            raise UserError(f"--lr must be a positive finite number (at most 10), got {self.lr}")
+        if not (0 <= self.beta1 < 1 and 0 <= self.beta2 < 1):
+            raise UserError("Adam betas must lie in [0, 1)")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise UserError(f"--seed must be a non-negative integer, got {self.seed}")
+        if self.loss not in LOSSES:
+            raise UserError(f"unknown loss {self.loss!r}; choose one of {', '.join(LOSSES)}")
+        if not (math.isfinite(self.crack_weight) and self.crack_weight >= 0):
+            raise UserError(f"--crack-weight must be a finite number >= 0, got {self.crack_weight}")
+        m = self.max_train_windows
+        if m is not None and (isinstance(m, bool) or not isinstance(m, int) or m <= 0):
+            raise UserError(f"--max-windows must be a positive integer, got {m}")
+        if not isinstance(self.model_options, dict):
+            raise UserError("model options must be a JSON object")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def same_run(self, other: dict) -> bool:
+        """Whether ``other`` (a stored ``train`` dict) is this configuration but for epochs."""
+        mine = {k: v for k, v in self.to_dict().items() if k != "epochs"}
+        return {k: v for k, v in other.items() if k != "epochs"} == mine

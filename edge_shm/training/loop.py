@@ -1,0 +1,174 @@
+"""The training loop: read it in one screen; the bookkeeping lives in :mod:`checkpoint`.
+
+A run folder that already holds the same configuration (except ``epochs``) and library resumes
+after its last finished epoch, bit for bit as if never stopped. A new run is written into a
+hidden sibling folder and renamed into place at its first checkpoint: an interrupted first epoch
+leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import platform
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from edge_shm import __version__
+from edge_shm.errors import UserError
+from edge_shm.jsonio import read_json, write_json
+from edge_shm.models import build_model, count_parameters
+from edge_shm.outputs import Output, plan_outputs
+from edge_shm.training import checkpoint as ck
+from edge_shm.training.config import TrainConfig
+from edge_shm.training.dataset import WindowDataset
+from edge_shm.training.losses import loss_fn
+
+
+def resolve_device(name: str | None) -> torch.device:
+    """``cpu``, ``cuda`` (refused when absent), or None/``auto``: CUDA when present."""
+    if name in (None, "auto"):
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise UserError("--device cuda: no CUDA device is available here")
+    if name not in ("cpu", "cuda"):
+        raise UserError(f"unknown device {name!r}; choose cpu, cuda or auto")
+    return torch.device(name)
+
+
+def train(lib, run_dir, cfg: TrainConfig, resume: bool = True, progress=None, device=None):
+    """Train ``cfg.model`` on the library's train split; checkpoint after every epoch."""
+    cfg.check()
+    run_dir = Path(run_dir)
+    plan_outputs([Output(run_dir, "run folder", folder=True, same_kind=ck.is_run)], [lib.path])
+    device = resolve_device(device)
+    data = WindowDataset(lib, "train", n_out=1)
+    n = min(len(data), cfg.max_train_windows or len(data))
+    with ck.run_lock(run_dir):
+        model, opt, history, config = _start(lib, run_dir, cfg, data, n, resume, device)
+        work = (
+            run_dir
+            if history
+            else Path(
+                tempfile.mkdtemp(prefix=f".{run_dir.name}.", suffix=".tmp", dir=run_dir.parent)
+            )
+        )
+        try:
+            model.train()
+            for epoch in range(len(history), cfg.epochs):
+                t0, total = time.perf_counter(), 0.0
+                gen = torch.Generator().manual_seed(cfg.seed * 100_003 + epoch)
+                order = torch.randperm(len(data), generator=gen)[:n].numpy()
+                for b in range(0, n, cfg.batch_size):
+                    x, y = data.batch(order[b : b + cfg.batch_size], device)
+                    loss = loss_fn(model(x)[:, -1], y[:, 0], x[:, -1], cfg)
+                    opt.zero_grad(set_to_none=True)
+                    loss.backward()
+                    opt.step()
+                    total += loss.item() * len(x)
+                    if progress is not None:
+                        progress(len(x), f"epoch {epoch + 1}/{cfg.epochs} loss {loss.item():.5f}")
+                _check_finite(model, total, epoch)
+                history.append(
+                    {
+                        "epoch": epoch + 1,
+                        "train_loss": total / n,
+                        "seconds": time.perf_counter() - t0,
+                    }
+                )
+                _checkpoint(work, model, opt, config, history)
+                work = _publish(work, run_dir)
+        finally:
+            if work != run_dir:
+                shutil.rmtree(work, ignore_errors=True)
+    return read_json(run_dir / "metrics.json")
+
+
+def _start(lib, run_dir: Path, cfg: TrainConfig, data, n: int, resume: bool, device):
+    """(model, optimizer, history, run config): fresh, or restored from ``run_dir``."""
+    h, w = lib.frame_shape
+    torch.manual_seed(cfg.seed)
+    model = build_model(
+        cfg.model, dict(cfg.model_options, height=h, width=w), where="model options"
+    ).to(device)
+    config = {
+        "model": cfg.model,
+        "model_config": model.config(),
+        "train": cfg.to_dict(),
+        "parameters": count_parameters(model),
+        "library": str(Path(lib.path).resolve()),
+        "library_fingerprint": lib.fingerprint(),
+        "library_kind": lib.kind,
+        "frame_shape": [h, w],
+        "pixel_mm": lib.pixel_mm,
+        "window": [data.n_in, data.n_out],
+        "train_windows": n,
+        "versions": {
+            "edge_shm": __version__,
+            "torch": torch.__version__,
+            "python": platform.python_version(),
+        },
+    }
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2))
+    if not (resume and ck.is_run(run_dir)):
+        return model, opt, [], config
+    old = ck.read_run_config(run_dir)
+    if (
+        not cfg.same_run(old.get("train", {}))
+        or old.get("library_fingerprint") != config["library_fingerprint"]
+    ):
+        raise UserError(
+            f"{run_dir}: holds a different run (configuration or library); "
+            "choose another folder or pass --no-resume"
+        )
+    model, _ = ck.load_run(run_dir, device)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2))
+    if (run_dir / "optimizer.safetensors").is_file():
+        ck.load_optimizer(opt, ck.load_tensors(run_dir / "optimizer.safetensors"))
+    metrics = run_dir / "metrics.json"
+    history = read_json(metrics).get("history", []) if metrics.is_file() else []
+    return model, opt, list(history), config
+
+
+def _check_finite(model, total: float, epoch: int) -> None:
+    weights_ok = all(torch.isfinite(p).all() for p in model.parameters())
+    if not (np.isfinite(total) and weights_ok):
+        raise UserError(
+            f"training diverged at epoch {epoch + 1} (loss or weights not finite); "
+            "nothing of this epoch was saved; try a smaller --lr"
+        )
+
+
+def _checkpoint(folder: Path, model, opt, config: dict, history: list) -> None:
+    from edge_shm.reports.plots import loss_curve
+
+    sha = ck.save_tensors(folder / "weights.safetensors", model.state_dict())
+    ck.save_tensors(folder / "optimizer.safetensors", ck.optimizer_tensors(opt))
+    write_json(folder / "config.json", dict(config, weights_sha256=sha))
+    write_json(
+        folder / "metrics.json",
+        {
+            "history": history,
+            "epochs_done": len(history),
+            "train_seconds_total": sum(h["seconds"] for h in history),
+            "final_train_loss": history[-1]["train_loss"],
+        },
+    )
+    loss_curve(history, folder / "loss.png", f"{config['model']} ({config['train']['loss']})")
+
+
+def _publish(work: Path, run_dir: Path) -> Path:
+    """After the first checkpoint of a new run, its folder replaces ``run_dir``."""
+    if work == run_dir:
+        return run_dir
+    old = None
+    if run_dir.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{run_dir.name}.", suffix=".old", dir=run_dir.parent))
+        run_dir.replace(old / "x")
+    work.replace(run_dir)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+    return run_dir

@@ -1,0 +1,85 @@
+"""Exported artefacts on the device side: recognise one and run it on sequences (torch-free).
+
+An artefact is a ``.onnx`` step graph, a ``.nir`` graph, or a Lava bundle folder (or an export
+folder holding ``model.onnx`` / ``model.nir``). Backends: ``onnx`` (ONNX Runtime), ``nir`` (the
+numpy reference simulator; also runs a bundle's graph), ``lava`` (Loihi 2 simulation of a
+bundle).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from edge_shm.errors import UserError
+
+BACKENDS = ("onnx", "nir", "lava")
+ALLOWED = {"onnx": ("onnx",), "nir": ("nir",), "bundle": ("lava", "nir")}
+
+
+def artefact_kind(path: Path) -> tuple[str, Path]:
+    """(``onnx`` | ``nir`` | ``bundle``, the file or folder to open)."""
+    from edge_shm.firmware_sim.bundle import is_bundle
+
+    path = Path(path)
+    if not path.exists():
+        raise UserError(f"{path}: no such file or folder")
+    if path.is_file() and path.suffix == ".onnx":
+        return "onnx", path
+    if path.is_file() and path.suffix == ".nir":
+        return "nir", path
+    if path.is_dir():
+        if is_bundle(path):
+            return "bundle", path
+        for name, kind in (("model.onnx", "onnx"), ("model.nir", "nir")):
+            if (path / name).is_file():
+                return kind, path / name
+    raise UserError(f"{path}: not an exported artefact (.onnx, .nir or a Lava bundle folder)")
+
+
+def choose_backend(kind: str, backend: str | None) -> str:
+    if backend is not None and backend not in BACKENDS:
+        raise UserError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    backend = backend or ("lava" if kind == "bundle" else kind)
+    if backend not in ALLOWED[kind]:
+        raise UserError(f"a {kind} artefact cannot run on the {backend} backend")
+    return backend
+
+
+def open_stepper(kind: str, path: Path, backend: str):
+    """A Stepper for the ``onnx`` and ``nir`` backends."""
+    from edge_shm.firmware_sim.nir_sim import NIRStepper
+    from edge_shm.graph.simulate import GraphStepper
+
+    if backend == "onnx":
+        from edge_shm.firmware_sim.onnx_runner import OnnxStepper
+
+        return OnnxStepper(path)
+    if kind == "bundle":
+        from edge_shm.firmware_sim.bundle import read_bundle
+
+        return GraphStepper(read_bundle(path).graph())
+    return NIRStepper(path)
+
+
+def frame_shape(kind: str, path: Path, backend: str) -> tuple[int, int]:
+    if kind == "bundle":
+        from edge_shm.firmware_sim.bundle import read_bundle
+
+        return tuple(read_bundle(path).manifest.frame_shape)
+    return tuple(open_stepper(kind, path, backend).frame_shape)
+
+
+def run_artefact(kind: str, path: Path, backend: str, frames: np.ndarray) -> np.ndarray:
+    """Forecasts (N, T, H, W) float32 of sequences (N, T, H, W), each from a zero state."""
+    from edge_shm.data.frames import check_frame_shape
+
+    check_frame_shape(frames, frame_shape(kind, path, backend), "the artefact")
+    if backend == "lava":
+        from edge_shm.firmware_sim.lava.host import run_bundle
+
+        return np.stack([r.prediction for r in run_bundle(path, frames)]).astype(np.float32)
+    from edge_shm.firmware_sim.stepper import stream
+
+    return stream(open_stepper(kind, path, backend), frames)

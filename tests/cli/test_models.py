@@ -1,0 +1,89 @@
+"""train / evaluate / compare from the command line, and their one-line errors."""
+
+import shutil
+
+import h5py
+import numpy as np
+
+from edge_shm.cli import main
+
+
+def _err(capsys):
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), lines
+    return lines[0]
+
+
+def test_train_evaluate_compare(crack_lib_path, tmp_path, capsys):
+    run = tmp_path / "run"
+    assert (
+        main(
+            [
+                "train",
+                "--model",
+                "snn",
+                "--library",
+                str(crack_lib_path),
+                "-o",
+                str(run),
+                "--epochs",
+                "1",
+                "--max-windows",
+                "16",
+                "--batch-size",
+                "8",
+            ]
+        )
+        == 0
+    )
+    assert "final train loss" in capsys.readouterr().out
+    assert main(["evaluate", str(run), "--library", str(crack_lib_path)]) == 0
+    assert main(["compare", str(run), "-o", str(tmp_path / "cmp")]) == 0
+    assert (tmp_path / "cmp" / "accuracy_vs_parameters.png").exists()
+    assert "one-step MAE" in (tmp_path / "cmp" / "comparison.md").read_text()
+
+
+def test_unknown_model(crack_lib_path, tmp_path, capsys):
+    assert (
+        main(
+            ["train", "--model", "gpt", "--library", str(crack_lib_path), "-o", str(tmp_path / "r")]
+        )
+        == 2
+    )
+    assert "unknown model 'gpt'" in _err(capsys)
+    assert not (tmp_path / "r").exists()
+
+
+def test_library_of_another_frame_size(snn_run_dir, tmp_path, capsys):
+    from edge_shm.data.importing import import_library
+
+    np.save(tmp_path / "f.npy", np.zeros((3, 5, 40, 50), np.float32))
+    import_library(tmp_path / "f.npy", tmp_path / "small.h5", 0.075)
+    assert main(["evaluate", str(snn_run_dir), "--library", str(tmp_path / "small.h5")]) == 2
+    assert "40x50 px" in _err(capsys)
+
+
+def test_run_dir_missing_files_or_tampered(snn_run_dir, crack_lib_path, tmp_path, capsys):
+    bad = tmp_path / "bad"
+    shutil.copytree(snn_run_dir, bad)
+    (bad / "weights.safetensors").unlink()
+    assert main(["evaluate", str(bad), "--library", str(crack_lib_path)]) == 2
+    assert "missing weights.safetensors" in _err(capsys)
+    shutil.copy(snn_run_dir / "weights.safetensors", bad / "weights.safetensors")
+    with open(bad / "weights.safetensors", "r+b") as f:
+        f.seek(-3, 2)
+        f.write(b"\x00\x01\x02")
+    assert main(["evaluate", str(bad), "--library", str(crack_lib_path)]) == 2
+    assert "checksum" in _err(capsys)
+    assert main(["evaluate", str(tmp_path / "none"), "--library", str(crack_lib_path)]) == 2
+    assert "not a run directory" in _err(capsys)
+
+
+def test_nan_frames_are_refused(crack_lib_path, tmp_path, capsys):
+    bad = tmp_path / "nan.h5"
+    shutil.copy(crack_lib_path, bad)
+    with h5py.File(bad, "r+") as f:
+        f["frames"][0, 0, 0, 0] = np.nan
+    assert main(["train", "--library", str(bad), "-o", str(tmp_path / "r")]) == 2
+    assert "NaN" in _err(capsys)
+    assert not (tmp_path / "r").exists()

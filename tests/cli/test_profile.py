@@ -1,0 +1,147 @@
+"""``edge-shm profile`` and the energy columns of ``edge-shm compare`` end to end."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from edge_shm.cli import main
+
+
+def _err(capsys):
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    return err
+
+
+def test_profile_snn_reports(snn_run_dir, crack_lib_path, tmp_path, capsys):
+    out = tmp_path / "p"
+    rc = main(
+        [
+            "profile",
+            str(snn_run_dir),
+            "--device",
+            "loihi2-core",
+            "--library",
+            str(crack_lib_path),
+            "--max-windows",
+            "6",
+            "--budget-ram",
+            "256",
+            "-o",
+            str(out),
+        ]
+    )
+    assert rc == 0
+    for name in ("profile.json", "profile.md", "energy.png", "memory.png"):
+        assert (out / name).is_file()
+    p = json.loads((out / "profile.json").read_text())
+    e = p["energy"]
+    assert e["total_pJ"] == pytest.approx(e["compute_total_pJ"] + e["memory_total_pJ"])
+    assert e["per_day_J"] == pytest.approx(e["total_pJ"] * 1e-12 * 1440)
+    ram = next(c for c in p["memory_budget"]["checks"] if c["memory"] == "RAM")
+    assert ram["budget_B"] == 256 * 1024
+    assert p["memory"]["weights"]["float32_B"] == 4 * 1477
+    md = (out / "profile.md").read_text()
+    assert "Effective_ACs" in md and "MembraneUpdates" in md and "uJ" in md
+    assert "loihi2-core" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--device", "nope"], "unknown device 'nope'"),
+        (["--device", "loihi", "--budget-ram", "-5"], "--budget-ram must be a positive"),
+        (["--device", "loihi", "--budget-flash", "0"], "--budget-flash must be a positive"),
+        (["--device", "loihi", "--budget-ram", "abc"], "--budget-ram"),
+    ],
+)
+def test_profile_bad_input(snn_run_dir, crack_lib_path, tmp_path, capsys, args, message):
+    rc = main(
+        [
+            "profile",
+            str(snn_run_dir),
+            "--library",
+            str(crack_lib_path),
+            "-o",
+            str(tmp_path / "p"),
+            *args,
+        ]
+    )
+    assert rc == 2
+    assert message in _err(capsys)
+
+
+def test_profile_malformed_device_file(snn_run_dir, crack_lib_path, tmp_path, capsys):
+    bad = tmp_path / "dev.json"
+    q = {"value": 1.0, "unit": "pJ"}
+    bad.write_text(
+        json.dumps(
+            {
+                "format": "edge-shm-devices",
+                "version": 1,
+                "devices": {
+                    "mine": {
+                        "kind": "asic",
+                        "precision": "int8",
+                        "energy": {"mac": q, "ac": q, "neuron_active": q},
+                    }
+                },
+            }
+        )
+    )
+    rc = main(
+        [
+            "profile",
+            str(snn_run_dir),
+            "--device",
+            "mine",
+            "--devices",
+            str(bad),
+            "--library",
+            str(crack_lib_path),
+            "-o",
+            str(tmp_path / "p"),
+        ]
+    )
+    assert rc == 2
+    assert "missing 'source'" in _err(capsys)
+
+
+def test_compare_energy_columns(
+    snn_run_dir, lstm_run_dir, crack_lib, crack_lib_path, tmp_path, capsys
+):
+    from edge_shm.reports.evaluation import write_evaluation
+    from edge_shm.training.checkpoint import load_run
+
+    runs = []
+    for src in (snn_run_dir, lstm_run_dir):
+        dst = tmp_path / src.name
+        shutil.copytree(src, dst)
+        model, config = load_run(dst)
+        write_evaluation(model, config, crack_lib, dst)
+        runs.append(str(dst))
+    out = tmp_path / "cmp"
+    rc = main(
+        [
+            "compare",
+            *runs,
+            "-o",
+            str(out),
+            "--library",
+            str(crack_lib_path),
+            "--profile-windows",
+            "4",
+        ]
+    )
+    assert rc == 0, capsys.readouterr().err
+    rows = json.loads((out / "comparison.json").read_text())["runs"]
+    snn, lstm = rows
+    assert snn["energy_loihi_uj"] > 0 and lstm["energy_arm-cortex-a_uj"] > 0
+    assert lstm["energy_arm-cortex-a_uj"] > snn["energy_arm-cortex-a_uj"]
+    assert (out / "energy_vs_mae.png").is_file()
+    assert (out / "energy_vs_firing_rate.png").is_file()
+    md = (out / "comparison.md").read_text()
+    assert "energy per forecast, loihi (uJ)" in md and "lstm / snn energy ratio" in md

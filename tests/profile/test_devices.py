@@ -1,0 +1,86 @@
+"""Device profiles: every number has a unit and a source; bad files are rejected."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from edge_shm.errors import UserError
+from edge_shm.profile.devices import builtin_devices, get_device, load_devices, read_device_file
+
+
+def _file(tmp_path, devices):
+    path = tmp_path / "dev.json"
+    path.write_text(json.dumps({"format": "edge-shm-devices", "version": 1, "devices": devices}))
+    return path
+
+
+def _good():
+    q = {"value": 1.0, "unit": "pJ", "source": "my measurement"}
+    return {"kind": "asic", "precision": "int8", "energy": {"mac": q, "ac": q, "neuron_active": q}}
+
+
+def test_builtin_profiles_have_sources_and_required_devices():
+    devs = builtin_devices()
+    for name in (
+        "asic-45nm-fp32",
+        "asic-45nm-int8",
+        "loihi",
+        "loihi2-core",
+        "spinnaker2",
+        "arm-cortex-a",
+        "mcu-256k",
+        "mcu-512k",
+    ):
+        assert name in devs
+    for d in devs.values():
+        for sec in (d.energy, d.memory_access, d.budget):
+            for q in sec.values():
+                assert q.source and q.unit
+    assert devs["loihi"].energy["ac"].base == pytest.approx(23.6)
+    assert devs["loihi"].op_energy_pj()["neuron_inactive"] == pytest.approx(52.0)
+    assert devs["arm-cortex-a"].energy["mac"].base == pytest.approx(900.0)  # 0.9 nJ in pJ
+    assert devs["mcu-256k"].budget_bytes("ram") == 256 * 1024
+    assert devs["mcu-512k"].budget_bytes("flash") == 2 * 1024**2
+
+
+def test_user_device_file_added(tmp_path):
+    devs = load_devices([_file(tmp_path, {"mine": _good()})])
+    assert "mine" in devs and "loihi" in devs
+    assert get_device("mine", [_file(tmp_path, {"mine": _good()})]).precision == "int8"
+
+
+@pytest.mark.parametrize("drop", ["source", "unit", "value"])
+def test_missing_field_rejected(tmp_path, drop):
+    dev = _good()
+    del dev["energy"]["mac"][drop]
+    with pytest.raises(UserError, match=f"energy.mac: missing '{drop}'"):
+        read_device_file(_file(tmp_path, {"bad": dev}))
+
+
+@pytest.mark.parametrize(
+    "mutate, message",
+    [
+        (lambda d: d["energy"]["mac"].update(unit="kg"), "unit 'kg'"),
+        (lambda d: d["energy"]["mac"].update(value=-1), "negative"),
+        (lambda d: d["energy"]["mac"].update(source=" "), "empty source"),
+        (lambda d: d["energy"].pop("ac"), "missing ac"),
+        (lambda d: d.update(precision="fp64"), "precision"),
+        (lambda d: d.update(budget={"ram": {"value": 1, "unit": "pJ", "source": "x"}}), "unit"),
+    ],
+)
+def test_malformed_device_rejected(tmp_path, mutate, message):
+    dev = _good()
+    mutate(dev)
+    with pytest.raises(UserError, match=message):
+        read_device_file(_file(tmp_path, {"bad": dev}))
+
+
+def test_not_json_and_unknown_device(tmp_path):
+    bad = tmp_path / "x.json"
+    bad.write_text("{not json")
+    with pytest.raises(UserError, match="malformed device file"):
+        read_device_file(bad)
+    with pytest.raises(UserError, match="unknown device 'nope'"):
+        get_device("nope")

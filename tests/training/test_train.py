@@ -1,0 +1,103 @@
+"""Training loop, run directories and their failure modes."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from edge_shm.errors import UserError
+from edge_shm.models import build_model
+from edge_shm.training import TrainConfig, train
+from edge_shm.training.checkpoint import load_run
+from edge_shm.training.losses import crack_band, loss_fn
+
+
+def test_one_training_step_lowers_the_loss_on_a_fixed_batch(crack_lib):
+    from edge_shm.training.dataset import WindowDataset
+
+    torch.manual_seed(0)
+    x, y = WindowDataset(crack_lib, "train").batch(np.arange(8))
+    cfg = TrainConfig()
+    for name in ("snn", "lstm"):
+        m = build_model(name)
+        opt = torch.optim.Adam(m.parameters(), lr=1e-3)
+        before = loss_fn(m(x)[:, -1], y[:, 0], x[:, -1], cfg)
+        opt.zero_grad()
+        before.backward()
+        opt.step()
+        with torch.no_grad():
+            after = loss_fn(m(x)[:, -1], y[:, 0], x[:, -1], cfg)
+        assert after < before, name
+
+
+def test_weighted_loss_weighs_a_band_around_the_crack():
+    pred = torch.zeros(1, 1, 12, 12)
+    pred[0, 0, 11, 11] = 1.0  # a false positive far from the crack: weight 1
+    target = torch.zeros_like(pred)
+    target[0, 0, 0, 0] = 1.0  # a missed crack pixel: weight 1 + w
+    last = torch.zeros_like(pred)
+    assert loss_fn(pred, target, last, TrainConfig(loss="mse")) == pytest.approx(2 / 144)
+    w = loss_fn(pred, target, last, TrainConfig(loss="weighted", crack_weight=3.0))
+    assert w == pytest.approx((4 + 1) / 144)
+    band = crack_band(target, last)[0, 0]
+    assert band[:5, :5].all() and band.sum() == 25
+
+
+def test_run_directory_reloads_to_identical_predictions(snn_run_dir, crack_lib):
+    files = {p.name for p in snn_run_dir.iterdir()}
+    assert {"weights.safetensors", "config.json", "metrics.json", "loss.png"} <= files
+    assert not [f for f in files if f.endswith((".pt", ".pth", ".pkl"))]
+    config = json.loads((snn_run_dir / "config.json").read_text())
+    assert config["model"] == "snn" and config["parameters"] == 1477
+    assert config["library_fingerprint"] == crack_lib.fingerprint()
+    m1, _ = load_run(snn_run_dir)
+    m2, _ = load_run(snn_run_dir)
+    x = torch.from_numpy(crack_lib.frames[-1:, :3]).unsqueeze(2)
+    with torch.no_grad():
+        assert torch.equal(m1(x), m2(x))
+
+
+def test_training_is_deterministic_and_resumes(crack_lib, tmp_path):
+    cfg = TrainConfig(model="snn", epochs=2, batch_size=8, max_train_windows=16, seed=4)
+    full = train(crack_lib, tmp_path / "a", cfg, resume=False)
+    train(crack_lib, tmp_path / "b", TrainConfig(**{**cfg.__dict__, "epochs": 1}))
+    resumed = train(crack_lib, tmp_path / "b", cfg)
+    assert [h["train_loss"] for h in resumed["history"]] == pytest.approx(
+        [h["train_loss"] for h in full["history"]], rel=1e-6
+    )
+    wa = (tmp_path / "a" / "weights.safetensors").read_bytes()
+    wb = (tmp_path / "b" / "weights.safetensors").read_bytes()
+    assert wa == wb
+
+
+def test_resume_refuses_a_different_configuration(crack_lib, tmp_path):
+    cfg = TrainConfig(model="snn", epochs=1, batch_size=8, max_train_windows=8)
+    train(crack_lib, tmp_path / "r", cfg)
+    with pytest.raises(UserError, match="different run"):
+        train(crack_lib, tmp_path / "r", TrainConfig(**{**cfg.__dict__, "lr": 0.01}))
+
+
+def test_missing_files_and_tampered_weights(snn_run_dir, tmp_path):
+    import shutil
+
+    bad = tmp_path / "copy"
+    shutil.copytree(snn_run_dir, bad)
+    (bad / "config.json").unlink()
+    with pytest.raises(UserError, match="missing config.json"):
+        load_run(bad)
+    shutil.rmtree(bad)
+    shutil.copytree(snn_run_dir, bad)
+    data = bytearray((bad / "weights.safetensors").read_bytes())
+    data[-5] ^= 0xFF
+    (bad / "weights.safetensors").write_bytes(bytes(data))
+    with pytest.raises(UserError, match="checksum"):
+        load_run(bad)
+    (bad / "weights.safetensors").write_bytes(b"garbage")
+    cfg = json.loads((bad / "config.json").read_text())
+    cfg.pop("weights_sha256")
+    (bad / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(UserError, match="corrupt safetensors"):
+        load_run(bad)
+    with pytest.raises(UserError, match="not a run directory"):
+        load_run(tmp_path / "nothing")
