@@ -19,6 +19,7 @@ bench: setup
 lint: setup
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) scripts/check_modules.py
 
 clean:
 	rm -rf .venv .venv-lava demo-out bench-out .pytest_cache .ruff_cache

@@ -1,4 +1,4 @@
-"""Shared rich console and progress bar."""
+"""Shared rich consoles (results on stdout, progress on stderr) and the progress bar."""
 
 from __future__ import annotations
 
@@ -21,8 +21,11 @@ out = Console()
 
 @contextlib.contextmanager
 def progress_bar(description: str, total: int) -> Iterator:
-    """Yield a callable ``advance(n=1, **fields)`` driving a rich progress bar on stderr."""
-    with Progress(
+    """Yield a callable ``advance(n=1, info=None)`` driving a rich progress bar on stderr.
+
+    On an error or an interrupt the bar is erased, so that the one-line error stands alone.
+    """
+    prog = Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
@@ -31,10 +34,17 @@ def progress_bar(description: str, total: int) -> Iterator:
         TimeRemainingColumn(),
         console=console,
         transient=False,
-    ) as prog:
-        task = prog.add_task(description, total=total, info="")
+    )
+    task = prog.add_task(description, total=total, info="")
 
-        def advance(n: int = 1, info: str | None = None) -> None:
-            prog.update(task, advance=n, **({} if info is None else {"info": info}))
+    def advance(n: int = 1, info: str | None = None) -> None:
+        prog.update(task, advance=n, **({} if info is None else {"info": info}))
 
+    prog.start()
+    try:
         yield advance
+    except BaseException:
+        prog.live.transient = True
+        raise
+    finally:
+        prog.stop()

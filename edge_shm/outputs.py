@@ -82,6 +82,16 @@ def check_output(out: Output, inputs: Iterable[str | os.PathLike] = ()) -> Path:
     if raw.name in ("", ".", "..") or path == Path(path.anchor):
         raise UserError(f"{raw}: name a new {out.what}, not the current or parent folder")
     _probe_writable(path.parent)
+    resolved = path.resolve()
+    for src in inputs:
+        s = Path(os.path.abspath(src))
+        if not (s.exists() or s.is_symlink()):
+            continue
+        s_res = s.resolve()
+        if resolved == s_res or path == s:
+            raise UserError(f"{raw}: is also an input of this command; choose another output")
+        if _inside(s_res, resolved) or _inside(s, path):
+            raise UserError(f"{raw}: holds the input {src}; choose another output")
     if path.is_symlink():
         raise UserError(f"{raw}: is a symbolic link; refusing to replace it with a {out.what}")
     if path.exists():
@@ -97,16 +107,6 @@ def check_output(out: Output, inputs: Iterable[str | os.PathLike] = ()) -> Path:
             raise UserError(
                 f"{raw}: exists and is not an edge-shm {out.what}; refusing to replace it"
             )
-    resolved = path.resolve()
-    for src in inputs:
-        s = Path(os.path.abspath(src))
-        if not (s.exists() or s.is_symlink()):
-            continue
-        s_res = s.resolve()
-        if resolved == s_res or path == s:
-            raise UserError(f"{raw}: is also an input of this command; choose another output")
-        if _inside(s_res, resolved) or _inside(s, path):
-            raise UserError(f"{raw}: holds the input {src}; choose another output")
     return path
 
 

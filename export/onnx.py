@@ -19,6 +19,7 @@ import torch
 from torch import nn
 
 OPSET = 17
+EXPORTER = {"opset_version": OPSET, "dynamo": False, "do_constant_folding": True}
 
 
 class StepGraph(nn.Module):
@@ -52,17 +53,8 @@ def export_onnx(model, config: dict, path: Path) -> dict:
         # Norse builds constants with torch.as_tensor inside step: the tracer warns, harmlessly.
         warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
         warnings.filterwarnings("ignore", category=DeprecationWarning)
-        torch.onnx.export(
-            StepGraph(model),
-            (frame, *state),
-            str(path),
-            input_names=inputs,
-            output_names=outputs,
-            dynamic_axes=dynamic,
-            opset_version=OPSET,
-            dynamo=False,
-            do_constant_folding=True,
-        )
+        names = {"input_names": inputs, "output_names": outputs, "dynamic_axes": dynamic}
+        torch.onnx.export(StepGraph(model), (frame, *state), str(path), **names, **EXPORTER)
     proto = onnx.load(str(path))
     info = {
         "edge_shm_model": config["model"],

@@ -44,4 +44,4 @@ for M in snn lstm; do
 done
 $E compare "$OUT/run-snn" "$OUT/run-lstm" --library "$OUT/cracks.h5" -o "$OUT/comparison"
 
-.venv/bin/python -m edge_shm.demo_report "$OUT"
+.venv/bin/python -m edge_shm.reports.demo "$OUT"

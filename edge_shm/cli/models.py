@@ -44,15 +44,9 @@ def train(
 
     model_class(model)
     cfg = TrainConfig(
-        model=model,
-        epochs=epochs,
-        batch_size=batch_size,
-        lr=lr,
-        seed=seed,
-        loss=loss,
-        crack_weight=crack_weight,
-        max_train_windows=max_windows,
+        model, epochs, batch_size, lr, seed=seed, loss=loss, crack_weight=crack_weight
     )
+    cfg.max_train_windows = max_windows
     cfg.check()
     resolve_device(device)
     plan_outputs([Output(output, "run folder", True, is_run)], [library])

@@ -52,17 +52,15 @@ def profile(
     read_run_config(run)
     inputs = [run, *(p for p in (library, frames) if p is not None)]
     plan_outputs([Output(output, "profile folder", True, has_file("profile.json"))], inputs)
+    source = {"library": library, "frames": frames, "split": split, "max_windows": max_windows}
+    budgets = {"budget_ram_kb": budget_ram, "budget_flash_kb": budget_flash}
     with progress_bar("profiling", max_windows) as advance:
         p = run_profile(
             run,
             dev,
-            library=library,
-            frames=frames,
-            split=split,
-            max_windows=max_windows,
+            **source,
+            **budgets,
             frame_rate_hz=frame_rate,
-            budget_ram_kb=budget_ram,
-            budget_flash_kb=budget_flash,
             progress=advance,
             torch_device=resolve_device(torch_device),
         )

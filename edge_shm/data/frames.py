@@ -81,12 +81,26 @@ def load_npy(path: str | os.PathLike) -> np.ndarray:
         raise UserError(f"{path}: not readable ({e.strerror})") from None
     if magic != NPY_MAGIC:
         raise UserError(f"{path}: not a .npy array (no NUMPY header)")
-    try:  # a memory map parses the header and checks the file holds the data it claims
-        arr = np.load(path, mmap_mode="r", allow_pickle=False)
+    try:
+        with open(path, "rb") as f:
+            version = np.lib.format.read_magic(f)
+            read = (
+                np.lib.format.read_array_header_1_0
+                if version == (1, 0)
+                else np.lib.format.read_array_header_2_0
+            )
+            shape, _, dtype = read(f)
+            offset = f.tell()
     except (OSError, ValueError, SyntaxError) as e:
-        raise UserError(f"{path}: truncated or unreadable .npy array ({e})") from None
-    if arr.nbytes > MAX_ARRAY_BYTES:
-        raise UserError(f"{path}: holds {arr.nbytes / 1024**3:,.1f} GiB; refusing to read it")
+        raise UserError(f"{path}: unreadable .npy header ({e})") from None
+    if dtype.hasobject:
+        raise UserError(f"{path}: holds Python objects; only numeric arrays are read")
+    need = int(np.prod(shape, dtype=object)) * dtype.itemsize
+    if need > MAX_ARRAY_BYTES:
+        raise UserError(f"{path}: its header claims {need / 1024**3:,.1f} GiB; refusing to read it")
+    if path.stat().st_size - offset < need:
+        raise UserError(f"{path}: truncated (the header claims {need:,} B of data)")
+    arr = np.load(path, allow_pickle=False)
     return np.array(arr)
 
 
@@ -101,7 +115,7 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
             import tifffile
 
             with tifffile.TiffFile(path) as tif:
-                pages = [page.asarray() for page in tif.pages]
+                pages = [_tiff_page(page) for page in tif.pages]
         else:
             from skimage import io
 
@@ -126,6 +140,14 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
     if len({im.shape for im in out}) > 1:
         raise UserError(f"{path}: pages of different sizes")
     return out[0] if len(out) == 1 else np.stack(out)
+
+
+def _tiff_page(page) -> np.ndarray:
+    """One TIFF page as (H, W) or (H, W, C): planar colour pages are moved to channels last."""
+    img = page.asarray()
+    if img.ndim == 3 and int(page.planarconfig) == 2 and img.shape[0] in (3, 4):
+        img = np.moveaxis(img, 0, -1)
+    return img
 
 
 def _image_files(folder: Path) -> list[Path]:

@@ -35,7 +35,9 @@ class LIFState(NamedTuple):
 
 @dataclass(frozen=True)
 class LIFParams:
-    """Per-step constants of the discrete LIF (dimensionless; scalars or arrays)."""
+    """Per-step constants of the discrete LIF (dimensionless; scalars or arrays): the decay per
+    step of the membrane (dv) and of the synaptic current (du), the gain on the input (scale),
+    the leak, threshold and reset potentials."""
 
     dv: float
     du: float = 1.0

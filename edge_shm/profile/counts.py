@@ -35,68 +35,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
-SYNAPTIC = {
-    "linear": (0, None),
-    "conv1d": (1, False),
-    "conv2d": (2, False),
-    "conv3d": (3, False),
-    "conv_transpose1d": (1, True),
-    "conv_transpose2d": (2, True),
-    "conv_transpose3d": (3, True),
-}
-CONV_ARGS = ("input", "weight", "bias", "stride", "padding", "dilation", "groups")
-CONVT_ARGS = (
-    "input",
-    "weight",
-    "bias",
-    "stride",
-    "padding",
-    "output_padding",
-    "groups",
-    "dilation",
-)
-
-
-def _storage(t: torch.Tensor) -> int:
-    """Identity of a tensor's memory: views (reshape, flatten) of a spike tensor stay spikes."""
-    return t.untyped_storage().data_ptr()
-
-
-def _bind(names, args, kwargs) -> dict:
-    bound = dict(zip(names, args, strict=False))
-    bound.update(kwargs)
-    return bound
-
-
-def _fanout_count(
-    x: torch.Tensor, weight: torch.Tensor, dims: int, transposed: bool, bound: dict
-) -> float:
-    """Sum over nonzero entries of x of the number of outputs each one reaches (exact)."""
-    groups = int(bound.get("groups", 1) or 1)
-    b, c_in = x.shape[0], x.shape[1]
-    spatial = x.shape[2:]
-    # float32 is exact here: every entry is an integer below 2**24
-    nz = (x != 0).to(torch.float32).reshape(b, groups, c_in // groups, *spatial).sum(2)
-    k = tuple(weight.shape[2:])
-    ones = torch.ones((groups, 1, *k), dtype=torch.float32, device=x.device)
-    kw = {"stride": bound.get("stride", 1), "groups": groups}
-    if "dilation" in bound:
-        kw["dilation"] = bound["dilation"]
-    if transposed:
-        c_out = weight.shape[1] * groups
-        fn = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}[dims]
-        kw["padding"] = bound.get("padding", 0)
-        kw["output_padding"] = bound.get("output_padding", 0)
-    else:
-        c_out = weight.shape[0]
-        fn = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}[dims]
-        kw["padding"] = bound.get("padding", 0)
-    reach = fn(nz, ones, **kw)  # (B, groups, *out): per output, nonzero inputs feeding it
-    return float(reach.sum(dtype=torch.float64)) * (c_out // groups)
+from edge_shm.profile.synapses import CONV_ARGS, CONVT_ARGS, SYNAPTIC, bind, fanout_count, storage
 
 
 @dataclass
@@ -179,9 +121,9 @@ class OpCounter:
     def synaptic(self, fname, args, kwargs, out) -> None:
         dims, transposed = SYNAPTIC[fname]
         if fname == "linear":
-            bound = _bind(("input", "weight", "bias"), args, kwargs)
+            bound = bind(("input", "weight", "bias"), args, kwargs)
         else:
-            bound = _bind(CONVT_ARGS if transposed else CONV_ARGS, args, kwargs)
+            bound = bind(CONVT_ARGS if transposed else CONV_ARGS, args, kwargs)
         x, w = bound["input"], bound["weight"]
         owner = self.owner.get(id(w))
         name, mod, pname = owner if owner else (f"{fname}@{id(w)}", None, "weight")
@@ -199,11 +141,11 @@ class OpCounter:
         else:
             key = (name, tuple(x.shape))
             if key not in self._dense_cache:
-                self._dense_cache[key] = _fanout_count(
+                self._dense_cache[key] = fanout_count(
                     torch.ones_like(x), w, dims, transposed, bound
                 )
             dense = self._dense_cache[key]
-            eff = _fanout_count(x, w, dims, transposed, bound)
+            eff = fanout_count(x, w, dims, transposed, bound)
         self._calls.append((name, x, dense, eff))
         if not rec:
             info.in_shape, info.out_shape = tuple(x.shape[1:]), tuple(out.shape[1:])
@@ -287,7 +229,7 @@ class OpCounter:
     def _classify(self, spikes_ids: set, frame_id: int) -> None:
         for name, x, dense, eff in self._calls:
             ops = self.counts.ops[(name, self.step_index)]
-            key = _storage(x)
+            key = storage(x)
             spiking = key in spikes_ids or (self.input_spikes and key == frame_id)
             ops["dense"] += dense
             if spiking:
@@ -336,8 +278,8 @@ class OpCounter:
                     else:
                         (_, new_state), trace = model.step(frame, state), None
                 self.recording = False
-                spikes_ids = {_storage(z) for z in trace.spikes.values()} if trace else set()
-                self._classify(spikes_ids, _storage(frame))
+                spikes_ids = {storage(z) for z in trace.spikes.values()} if trace else set()
+                self._classify(spikes_ids, storage(frame))
                 if trace is not None:
                     self._neurons(trace)
                 self.counts.access_elems["state"] += 2 * self.counts.state_elems  # read+write
@@ -379,28 +321,3 @@ def count_windows(
         },
     )
     return c
-
-
-def connection_sparsity(model: nn.Module) -> float:
-    """NeuroBench ConnectionSparsity: zero weights / all weights of connection layers."""
-    zeros = total = 0
-    for mod in model.modules():
-        if isinstance(
-            mod,
-            (
-                nn.Linear,
-                nn.Conv1d,
-                nn.Conv2d,
-                nn.Conv3d,
-                nn.ConvTranspose1d,
-                nn.ConvTranspose2d,
-                nn.ConvTranspose3d,
-                nn.LSTM,
-                nn.RNN,
-            ),
-        ):
-            for pname, p in mod.named_parameters(recurse=False):
-                if "weight" in pname:
-                    zeros += int((p == 0).sum())
-                    total += p.numel()
-    return zeros / total if total else 0.0

@@ -69,7 +69,7 @@ class Profile:
 
 
 def neurobench_metrics(model, summary: CountSummary) -> NeuroBench:
-    from edge_shm.profile.counts import connection_sparsity
+    from edge_shm.profile.synapses import connection_sparsity
 
     footprint = sum(p.numel() * p.element_size() for p in model.parameters())
     footprint += sum(b.numel() * b.element_size() for b in model.buffers())

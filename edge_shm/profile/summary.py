@@ -79,13 +79,21 @@ class CountSummary:
     neuron_layers: dict[str, NeuronLayer]
     neuron_totals: Neurons
     neuron_per_step: list[Neurons]
-    firing_rate: float | None
-    activation_sparsity: float | None
-    spike_input_rate: float | None
-    peak_activation_elems: int
-    state_elems: int
-    state_shapes: dict
-    access_elems: dict
+    activation_sparsity: float | None = None
+    peak_activation_elems: int = 0
+    state_elems: int = 0
+    state_shapes: dict = field(default_factory=dict)
+    access_elems: dict = field(default_factory=dict)
+
+    @property
+    def firing_rate(self) -> float | None:
+        n = self.neuron_totals
+        return n.spikes / n.neurons if n.neurons else None
+
+    @property
+    def spike_input_rate(self) -> float | None:
+        t = self.totals
+        return t.acs / t.acs_dense if t.acs_dense else None
 
     def to_dict(self) -> dict:
         out = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -98,6 +106,7 @@ class CountSummary:
             "totals": asdict(self.neuron_totals),
             "per_step": [asdict(s) for s in self.neuron_per_step],
         }
+        out["firing_rate"], out["spike_input_rate"] = self.firing_rate, self.spike_input_rate
         return out
 
 
@@ -136,21 +145,10 @@ def summarize(c) -> CountSummary:
         row.firing_rate_per_step[step] = rec["spikes"] / max(1.0, rec["neurons"])
     for row in layers.values():
         row.firing_rate = row.spikes / row.neurons if row.neurons else 0.0
-    return CountSummary(
-        windows=c.windows,
-        steps_per_forecast=c.steps,
-        spiking=c.spiking,
-        totals=totals,
-        per_step=per_step,
-        per_layer=per_layer,
-        neuron_layers=layers,
-        neuron_totals=tot,
-        neuron_per_step=steps,
-        firing_rate=tot.spikes / tot.neurons if tot.neurons else None,
-        activation_sparsity=(c.act_zero / c.act_total) if c.act_total else None,
-        spike_input_rate=(totals.acs / totals.acs_dense) if totals.acs_dense else None,
-        peak_activation_elems=c.peak_activation_elems,
-        state_elems=c.state_elems,
-        state_shapes=c.state_shapes,
-        access_elems=dict(c.access_elems),
+    out = CountSummary(
+        c.windows, c.steps, c.spiking, totals, per_step, per_layer, layers, tot, steps
     )
+    out.activation_sparsity = (c.act_zero / c.act_total) if c.act_total else None
+    out.peak_activation_elems, out.state_elems = c.peak_activation_elems, c.state_elems
+    out.state_shapes, out.access_elems = c.state_shapes, dict(c.access_elems)
+    return out

@@ -53,16 +53,19 @@ def load_row(run: Path) -> ComparisonRow:
     if not ev_path.is_file():
         raise UserError(f"{run}: not evaluated yet (run `edge-shm evaluate {run} --library ...`)")
     ev = EvaluationSummary.from_json(read_json(ev_path, "evaluation"), str(ev_path))
-    params = config.get("parameters")
-    if not isinstance(params, int):
-        raise UserError(f"{run}/config.json: 'parameters' must be an integer")
+    params, train = config.get("parameters"), config.get("train")
+    if not isinstance(params, int) or not isinstance(train, dict):
+        raise UserError(
+            f"{run}/config.json: lacks its training record ('train', 'parameters'); "
+            "is it a folder written by edge-shm train?"
+        )
     return ComparisonRow(
         run=str(run),
         model=config["model"],
         spiking=cls.capabilities.spiking,
         parameters=params,
         weight_bytes=int((run / "weights.safetensors").stat().st_size),
-        loss=str(config.get("train", {}).get("loss", "-")),
+        loss=str(train.get("loss", "-")),
         one_step_mae=ev.one_step_mae,
         one_step_crack_map_mae=ev.one_step_crack_map_mae,
         one_step_f1=ev.one_step_f1,

@@ -90,26 +90,31 @@ def _counts_lines(p) -> list[str]:
         "| eff. ops per step |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
-    for name, row in c.per_layer.items():
-        steps = " / ".join(f"{s.effective:,.0f}" for s in row.steps)
-        lines.append(
-            f"| {name} | {row.kind} | {row.params:,} | {_shape(row.in_shape)} | "
-            f"{_shape(row.out_shape)} | {row.total.dense:,.0f} | {row.total.macs:,.0f} | "
-            f"{row.total.acs:,.0f} | {steps} |"
-        )
+    lines += [_layer_row(name, row) for name, row in c.per_layer.items()]
     if c.neuron_layers:
         lines += [
             "",
             "| spiking layer | neurons | firing rate | firing rate per step | active updates |",
             "|---|---|---|---|---|",
         ]
-        for name, row in c.neuron_layers.items():
-            per = " / ".join(f"{r:.4f}" for r in row.firing_rate_per_step)
-            lines.append(
-                f"| {name} | {row.neurons_per_step:,} | {row.firing_rate:.4f} | "
-                f"{per} | {row.active:,.0f} |"
-            )
+        lines += [_neuron_row(name, row) for name, row in c.neuron_layers.items()]
     return lines
+
+
+def _layer_row(name: str, row) -> str:
+    steps = " / ".join(f"{s.effective:,.0f}" for s in row.steps)
+    t = row.total
+    return (
+        f"| {name} | {row.kind} | {row.params:,} | {_shape(row.in_shape)} | "
+        f"{_shape(row.out_shape)} | {t.dense:,.0f} | {t.macs:,.0f} | {t.acs:,.0f} | {steps} |"
+    )
+
+
+def _neuron_row(name: str, row) -> str:
+    per = " / ".join(f"{r:.4f}" for r in row.firing_rate_per_step)
+    return (
+        f"| {name} | {row.neurons_per_step:,} | {row.firing_rate:.4f} | {per} | {row.active:,.0f} |"
+    )
 
 
 def _budget_lines(p) -> list[str]:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save
 
 from edge_shm.errors import UserError
 from edge_shm.jsonio import read_json
@@ -47,10 +47,14 @@ def sha256_file(path: Path) -> str:
 
 
 def save_tensors(path: Path, tensors: dict[str, torch.Tensor]) -> str:
-    """Write tensors as safetensors atomically; returns the file's sha256."""
+    """Write tensors as safetensors atomically; returns the file's sha256.
+
+    Serialised in memory and written as plain bytes, so that a full disk is an ordinary
+    (one-line) write error."""
+    data = save({k: v.detach().cpu().contiguous() for k, v in tensors.items()})
     with atomic_file(path) as tmp:
-        save_file({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, str(tmp))
-    return sha256_file(path)
+        tmp.write_bytes(data)
+    return hashlib.sha256(data).hexdigest()
 
 
 def load_tensors(path: Path) -> dict[str, torch.Tensor]:

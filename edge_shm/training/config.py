@@ -20,12 +20,16 @@ class TrainConfig:
 
     model: str = "snn"
     epochs: int = 10
+    """A registered model name; epochs in total, resumed ones included."""
     batch_size: int = 32
     lr: float = 1e-3
+    """Windows per batch; Adam's learning rate."""
     beta1: float = 0.9
     beta2: float = 0.999
+    """Adam's betas."""
     seed: int = 0
     loss: str = "mse"
+    """Seed of initialisation and shuffling; the loss (mse or weighted)."""
     crack_weight: float = 10.0
     max_train_windows: int | None = None
     model_options: dict = field(default_factory=dict)

@@ -143,3 +143,19 @@ def test_bad_options_exit_2(lib_path, tmp_path, capsys):
         assert rc == 2 and err.startswith("error: ") and err.count("\n") == 1, err
     rc, _, err = run(capsys, tmp_path / "s.npy", "-o", tmp_path / "no" / "x.json")
     assert rc == 2 and "output folder does not exist" in err
+
+
+def test_a_multi_page_tiff_encodes_every_page(tmp_path, capsys):
+    import json
+
+    import tifffile
+
+    pages = np.zeros((3, 20, 30), np.uint8)
+    for k in range(3):
+        pages[k, 9:11, : 8 + 6 * k] = 255  # a crack growing page by page
+    tifffile.imwrite(tmp_path / "seq.tif", pages, photometric="minisblack")  # 3 grey pages
+    assert main(["encode", str(tmp_path / "seq.tif"), "-o", str(tmp_path / "v.json")]) == 0
+    doc = json.loads((tmp_path / "v.json").read_text())
+    assert doc["leading_shape"] == [3]
+    lengths = [f["measures"]["main_length_mm"] for f in doc["frames"]]
+    assert lengths[0] < lengths[1] < lengths[2]

@@ -101,3 +101,48 @@ def test_missing_files_and_tampered_weights(snn_run_dir, tmp_path):
         load_run(bad)
     with pytest.raises(UserError, match="not a run directory"):
         load_run(tmp_path / "nothing")
+
+
+def test_two_trainings_into_one_folder_are_refused(crack_lib, tmp_path):
+    from edge_shm.training.checkpoint import run_lock
+
+    cfg = TrainConfig(model="snn", epochs=1, batch_size=8, max_train_windows=8)
+    with run_lock(tmp_path / "r"), pytest.raises(UserError, match="another training"):
+        train(crack_lib, tmp_path / "r", cfg)
+    assert not (tmp_path / "r").exists()
+    train(crack_lib, tmp_path / "r", cfg)  # the lock is gone with its holder
+    assert not list(tmp_path.glob(".r.*"))
+
+
+def test_a_diverging_training_writes_nothing(crack_lib, tmp_path, monkeypatch):
+    import edge_shm.training.loop as loop
+
+    real = loop.loss_fn
+    monkeypatch.setattr(loop, "loss_fn", lambda *a: real(*a) * float("inf"))
+    cfg = TrainConfig(model="snn", epochs=1, batch_size=8, max_train_windows=16)
+    with pytest.raises(UserError, match="diverged"):
+        train(crack_lib, tmp_path / "r", cfg)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_weights_that_do_not_fit_name_the_tensor(snn_run_dir, tmp_path):
+    import shutil
+
+    from edge_shm.training.checkpoint import save_tensors
+
+    run = tmp_path / "r"
+    shutil.copytree(snn_run_dir, run)
+    model, _ = load_run(run)
+    state = model.state_dict()
+    state["conv1.weight"] = torch.zeros(3, 1, 3, 3)
+    cfg = json.loads((run / "config.json").read_text())
+    cfg["weights_sha256"] = save_tensors(run / "weights.safetensors", state)
+    (run / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(UserError, match=r"tensor 'conv1.weight' has shape \(3, 1, 3, 3\)"):
+        load_run(run)
+    state = model.state_dict()
+    state["conv2.bias"] = torch.full_like(state["conv2.bias"], float("nan"))
+    cfg["weights_sha256"] = save_tensors(run / "weights.safetensors", state)
+    (run / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(UserError, match="'conv2.bias' holds NaN"):
+        load_run(run)

@@ -34,22 +34,39 @@ class FCGParams:
     """Physical and imaging parameters of the crack library (units in the field names)."""
 
     width_mm: float = 10.0
+    """Plate width, along x (the crack's direction), mm."""
     height_mm: float = 20.0
+    """Plate height, along y, mm."""
     initial_crack_mm: float = 1.0
-    n_segments: int = 7
+    """Initial edge crack, from x = 0 at mid-height, mm."""
     stop_x_mm: float = 9.0
+    """Growth stops when the tip passes this x, mm."""
     increment_mm: float = 0.3
+    """Crack growth per simulation step, mm (as the paper's XFEM increment)."""
+    n_segments: int = 7
+    """Load segments: equal x slices of the span from the initial tip to the stop line."""
     tension_mean_mpa: float = 200.0
+    """Mean far-field tension of a segment, MPa."""
     tension_std_mpa: float = 50.0
+    """Standard deviation of the tension, MPa."""
     shear_mean_mpa: float = 100.0
+    """Mean far-field shear of a segment, MPa."""
     shear_std_mpa: float = 50.0
+    """Standard deviation of the shear, MPa."""
     paris_c: float = 9.7e-12
+    """Paris coefficient C of da/dN = C dK^m, m/cycle/(MPa*sqrt(m))^m."""
     paris_m: float = 3.0
+    """Paris exponent m."""
     pixel_mm: float = 0.075
+    """Pixel size, mm."""
     rows: int = 96
+    """Region of interest, rows (y), px."""
     cols: int = 132
+    """Region of interest, columns (x), px."""
     crack_width_px: int = 2
+    """Width of the drawn crack line, px."""
     max_redraws: int = 1000
+    """Load draws tried per sample before giving up (cracks leaving the region are redrawn)."""
 
     @property
     def n_frames(self) -> int:

@@ -18,7 +18,9 @@ skip frame 0 (the library says so in its ``window_skip`` attribute).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import typing
+from dataclasses import dataclass, fields
+from typing import Annotated
 
 import numpy as np
 
@@ -27,28 +29,32 @@ from edge_shm.errors import UserError
 
 @dataclass(frozen=True)
 class TuringParams:
-    """Gray-Scott parameters (dimensionless) and the sampling of the library."""
+    """Gray-Scott parameters and the sampling of the library; units in the annotations.
 
-    du: float = 0.12
-    dv: float = 0.08
-    feed: float = 0.020
-    kill: float = 0.050
-    size: int = 200
-    dt: float = 1.0
-    dx: float = 1.0
-    n_frames: int = 68
-    steps_per_frame: int = 40
-    n_seeds: int = 6
-    seed_size: int = 10
-    noise: float = 0.02
-    pixel_mm: float = 1.0
+    du, dv, feed, kill: diffusivities of u and v, feed and kill rates (the paper's values);
+    size, dt, dx: grid side and the forward-Euler step and spacing; n_frames (frame 0 is the
+    initial state), steps_per_frame: solver steps between frames; n_seeds, seed_size, noise:
+    the random initial condition; pixel_mm: the paper's 1 mm grid.
+    """
+
+    du: Annotated[float, "1"] = 0.12
+    dv: Annotated[float, "1"] = 0.08
+    feed: Annotated[float, "1"] = 0.020
+    kill: Annotated[float, "1"] = 0.050
+    size: Annotated[int, "px"] = 200
+    dt: Annotated[float, "1"] = 1.0
+    dx: Annotated[float, "1"] = 1.0
+    n_frames: Annotated[int, "frames"] = 68
+    steps_per_frame: Annotated[int, "steps"] = 40
+    n_seeds: Annotated[int, "1"] = 6
+    seed_size: Annotated[int, "px"] = 10
+    noise: Annotated[float, "1"] = 0.02
+    pixel_mm: Annotated[float, "mm"] = 1.0
 
     def units(self) -> dict[str, str]:
-        u = {k: "1" for k in asdict(self)}
-        u.update(
-            size="px", seed_size="px", steps_per_frame="steps", pixel_mm="mm", n_frames="frames"
-        )
-        return u
+        """Each parameter's unit, from its annotation."""
+        hints = typing.get_type_hints(type(self), include_extras=True)
+        return {f.name: hints[f.name].__metadata__[0] for f in fields(self)}
 
     def validate(self) -> None:
         """Refuse parameters the generator cannot honour (one line each)."""
