@@ -125,7 +125,7 @@ def plan_outputs(outputs: Iterable[Output], inputs: Iterable[str | os.PathLike] 
     return paths
 
 
-def _fix_mode(path: Path, folder: bool) -> None:
+def fix_mode(path: Path, folder: bool) -> None:
     os.chmod(path, (0o777 if folder else 0o666) & ~_umask())
 
 
@@ -152,7 +152,7 @@ def atomic_file(path: str | os.PathLike) -> Iterator[Path]:
     try:
         with write_errors(path):
             yield tmp
-            _fix_mode(tmp, folder=False)
+            fix_mode(tmp, folder=False)
             os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -173,7 +173,7 @@ def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
     try:
         with write_errors(path):
             yield tmp
-            _fix_mode(tmp, folder=True)
+            fix_mode(tmp, folder=True)
             if path.exists():
                 old = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=parent))
                 os.replace(path, old / "x")
@@ -206,7 +206,7 @@ def report_dir(path: str | os.PathLike) -> Iterator[Path]:
             with write_errors(path):
                 yield tmp
                 for f in sorted(tmp.iterdir()):
-                    _fix_mode(f, folder=f.is_dir())
+                    fix_mode(f, folder=f.is_dir())
                     os.replace(f, path / f.name)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -12,7 +12,10 @@ beside the first recurrent layer, as the paper's 4-5 orders of magnitude imply).
 
 Streaming state (explicit, as for the SNN): the last two input frames and the last two conv1
 outputs (the temporal kernels' memory), and h (and c for the LSTM) of both recurrent layers.
-The step calls the same ``nn.LSTM`` / ``nn.RNN`` modules as ``forward``, one time step at a time.
+The step runs the weights of the same ``nn.LSTM`` / ``nn.RNN`` modules one time step at a time
+through torch's own cell functions (``torch.lstm_cell``, ``torch.rnn_tanh_cell``): calling the
+sequence module for a single step is twelve times slower on a CPU (75 ms against 6 ms for the
+first layer at 96 x 132 px).
 """
 
 from __future__ import annotations
@@ -114,12 +117,11 @@ class BaseRecurrent(Predictor):
         return y, window[:, 1:]
 
     def _recur(self, layer, x, h, c):
-        """One time step of an nn.LSTM / nn.RNN module: (B, n) -> (B, h) and the new states."""
-        hidden = (h.unsqueeze(0), c.unsqueeze(0)) if c is not None else h.unsqueeze(0)
-        y, new = layer(x.unsqueeze(1), hidden)
+        """One time step of an nn.LSTM / nn.RNN module's weights: (B, n) -> new h (and c)."""
+        w = (layer.weight_ih_l0, layer.weight_hh_l0, layer.bias_ih_l0, layer.bias_hh_l0)
         if c is not None:
-            return y[:, 0], new[0][0], new[1][0]
-        return y[:, 0], new[0], None
+            return torch.lstm_cell(x, (h, c), *w)
+        return torch.rnn_tanh_cell(x, h, *w), None
 
     def step(self, frame: torch.Tensor, state: tuple):
         """One frame (B,1,H,W) and the state -> prediction (B,1,H,W) and the new state."""
@@ -128,9 +130,9 @@ class BaseRecurrent(Predictor):
         c1, c2 = state[4:] if lstm else (None, None)
         x1, frames_prev = self._conv_step(self.conv1, frame, frames_prev)
         x2, conv1_prev = self._conv_step(self.conv2, x1, conv1_prev)
-        y1, h1, c1 = self._recur(self.rnn1, x2.flatten(1), h1, c1)
-        y2, h2, c2 = self._recur(self.rnn2, y1, h2, c2)
-        out = self._decode(y2)
+        h1, c1 = self._recur(self.rnn1, x2.flatten(1), h1, c1)
+        h2, c2 = self._recur(self.rnn2, h1, h2, c2)
+        out = self._decode(h2)
         new = (frames_prev, conv1_prev, h1, h2) + ((c1, c2) if lstm else ())
         return out, new
 

@@ -40,6 +40,8 @@ from torch.overrides import TorchFunctionMode
 
 from edge_shm.profile.synapses import CONV_ARGS, CONVT_ARGS, SYNAPTIC, bind, fanout_count, storage
 
+CELLS = ("lstm_cell", "rnn_tanh_cell")  # recurrent cells called one time step at a time
+
 
 @dataclass
 class LayerInfo:
@@ -80,11 +82,13 @@ class _Recorder(TorchFunctionMode):
         out = func(*args, **kwargs)
         name = getattr(func, "__name__", "")
         c = self.counter
-        if c.recording and not c.inside_module and name in (*SYNAPTIC, "relu", "relu_"):
+        if c.recording and not c.inside_module and name in (*SYNAPTIC, *CELLS, "relu", "relu_"):
             c.recording = False
             try:
                 if name in SYNAPTIC:
                     c.synaptic(name, args, kwargs, out)
+                elif name in CELLS:
+                    c.cell(args)
                 else:
                     c.activation(out)
             finally:
@@ -163,6 +167,16 @@ class OpCounter:
         )
         acc["activations"] += x.numel() / b + out.numel() / b
         self._last_layer = name
+
+    def cell(self, args) -> None:
+        """``torch.lstm_cell`` / ``torch.rnn_tanh_cell`` (input, hx, w_ih, w_hh, b_ih, b_hh):
+        counted as its two matrix products (input and hidden to gates) plus the gate arithmetic,
+        as if written with ``F.linear``."""
+        x, hx, w_ih, w_hh, b_ih, b_hh = args[:6]
+        h = hx[0] if isinstance(hx, tuple | list) else hx
+        for inp, w, b in ((x, w_ih, b_ih), (h, w_hh, b_hh)):
+            out = torch.empty(inp.shape[0], w.shape[0], device=inp.device)
+            self.synaptic("linear", (inp, w, b), {}, out)
 
     def _gates(self, name: str, mod: nn.Module, batch: int) -> None:
         h = mod.hidden_size

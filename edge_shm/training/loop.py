@@ -21,7 +21,7 @@ from edge_shm import __version__
 from edge_shm.errors import UserError
 from edge_shm.jsonio import read_json, write_json
 from edge_shm.models import build_model, count_parameters
-from edge_shm.outputs import Output, plan_outputs
+from edge_shm.outputs import Output, fix_mode, plan_outputs
 from edge_shm.training import checkpoint as ck
 from edge_shm.training.config import TrainConfig
 from edge_shm.training.dataset import WindowDataset
@@ -168,6 +168,7 @@ def _publish(work: Path, run_dir: Path) -> Path:
     if run_dir.exists():
         old = Path(tempfile.mkdtemp(prefix=f".{run_dir.name}.", suffix=".old", dir=run_dir.parent))
         run_dir.replace(old / "x")
+    fix_mode(work, folder=True)
     work.replace(run_dir)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
