@@ -156,9 +156,8 @@ def test_library_path_is_stored_resolved(crack_lib_path, tmp_path, monkeypatch):
 def test_a_new_run_folder_follows_the_umask(crack_lib_path, tmp_path):
     old = os.umask(0o022)
     try:
-        args = ["train", "-l", str(crack_lib_path), "-o", str(tmp_path / "run"), "--epochs",
-                "1", "--max-windows", "8", "--batch-size", "8"]
-        assert main(args) == 0
+        args = ["train", "-l", str(crack_lib_path), "-o", str(tmp_path / "run")]
+        assert main([*args, "--epochs", "1", "--max-windows", "8", "--batch-size", "8"]) == 0
         assert stat.S_IMODE((tmp_path / "run").stat().st_mode) == 0o755
     finally:
         os.umask(old)
