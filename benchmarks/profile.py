@@ -37,12 +37,16 @@ def run(ctx) -> str:
     ]
     for dname in DEVICES:
         reps = {m: energy_report(p, devs[dname]) for m, p in profiles.items()}
-        ratio = reps["lstm"].total_pJ / reps["snn"].total_pJ
+        both = reps["lstm"].available and reps["snn"].available
+        ratio = reps["lstm"].total_pJ / reps["snn"].total_pJ if both else None
         for m, r in reps.items():
+            if not r.available:
+                lines.append(f"| {dname} | {m} | cannot run there: {r.note} | | | | |")
+                continue
             lines.append(
                 f"| {dname} | {m} | {r.compute_total_pJ * 1e-6:.4g} | "
                 f"{r.memory_total_pJ * 1e-6:.4g} | {r.total_pJ * 1e-6:.4g} | "
-                f"{r.per_day_J:.4g} | {f'{ratio:,.1f}' if m == 'lstm' else ''} |"
+                f"{r.per_day_J:.4g} | {f'{ratio:,.1f}' if m == 'lstm' and ratio else ''} |"
             )
     lines += [
         "",

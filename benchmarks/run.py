@@ -16,7 +16,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-SECTIONS = ["library", "train", "export", "vector", "profile"]
+SECTIONS = ["library", "train", "export", "vector", "profile", "forecast", "calibration"]
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -56,7 +56,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"bench: no section {name!r}", file=sys.stderr)
             continue
         print(f"bench: running {name}", file=sys.stderr)
-        parts[name] = module.run(ctx).strip() + "\n"
+        text = module.run(ctx).strip() + "\n"
+        (work / f"section-{name}.md").write_text(text)
+        parts = _read_sections(results)  # sections another bench process wrote meanwhile
+        parts[name] = text
         _write(results, parts)
     print(f"bench: results in {results}")
     return 0

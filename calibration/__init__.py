@@ -1,5 +1,7 @@
-"""Quantisation (float -> Loihi fixed point and int8), imported as ``edge_shm.calibration``.
+"""Calibration to the deployed precision, imported as ``edge_shm.calibration`` (torch-free).
 
-Reserved by the layout of DESIGN.md section 2; it holds no code yet. The export path is
-floating point today (``Loihi2SimCfg(select_tag="floating_pt")``).
+``calibrate.calibrate(graph, sequences, "loihi" | "int8")`` maps a float deployment graph to a
+:class:`fixed.FixedGraph` of integers (Loihi 2 fixed point as Lava's bit-accurate models
+compute it, or int8 weights / int32 accumulators / int16 membranes for a microcontroller),
+with a per-layer report. ``firmware_sim/int_engine.py`` runs it; docs/calibration.md.
 """

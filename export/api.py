@@ -53,8 +53,13 @@ def describe_verification(target: str, res: dict) -> str:
     )
 
 
-def export_run(run_dir, target: str, out, verify: bool = True, frames=None, log=print) -> dict:
-    """Export ``run_dir`` to ``out`` for ``target``; returns the export report (export.json)."""
+def export_run(
+    run_dir, target: str, out, verify: bool = True, frames=None, log=print, extra=None
+) -> dict:
+    """Export ``run_dir`` to ``out`` for ``target``; returns the export report (export.json).
+
+    ``extra(folder, held_out_frames) -> dict`` adds artefacts to the folder before it is
+    renamed into place (its dict joins the report): an int8 ONNX beside the float one."""
     from edge_shm.data.frames import check_frame_shape
     from edge_shm.export.targets import get_target
     from edge_shm.export.verify import held_out_frames
@@ -104,5 +109,7 @@ def export_run(run_dir, target: str, out, verify: bool = True, frames=None, log=
                     f"{target} export differs from torch beyond tolerance "
                     f"({describe_verification(target, res)})"
                 )
+        if extra is not None:
+            report.update(extra(tmp, held))
         write_json(tmp / "export.json", report)
     return report

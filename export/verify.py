@@ -29,7 +29,13 @@ THRESHOLD_TOL = 1e-5
 def held_out_frames(config: dict, frames_arg=None) -> tuple[np.ndarray | None, str]:
     """(frames (N, T, H, W), where they came from) or (None, why there are none)."""
     from edge_shm.data.frames import load_stack
+    from edge_shm.data.library import is_library
 
+    if frames_arg is not None and is_library(frames_arg):
+        from edge_shm.data.library import read_library
+
+        test = read_library(frames_arg, load_physics=False).split_frames("test")
+        return test, f"test split of --frames {frames_arg} ({len(test)} samples)"
     if frames_arg is not None:
         frames = load_stack(frames_arg)
         return frames, f"--frames {frames_arg} ({frames.shape[0]} sequences)"

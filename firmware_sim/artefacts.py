@@ -3,7 +3,8 @@
 An artefact is a ``.onnx`` step graph, a ``.nir`` graph, or a Lava bundle folder (or an export
 folder holding ``model.onnx`` / ``model.nir``). Backends: ``onnx`` (ONNX Runtime), ``nir`` (the
 numpy reference simulator; also runs a bundle's graph), ``lava`` (Loihi 2 simulation of a
-bundle).
+bundle), and for a calibration folder (``edge-shm calibrate``) ``int`` (the integer engine)
+and ``lava-fixed`` (Lava fixed_pt, Loihi calibrations).
 """
 
 from __future__ import annotations
@@ -14,12 +15,18 @@ import numpy as np
 
 from edge_shm.errors import UserError
 
-BACKENDS = ("onnx", "nir", "lava")
-ALLOWED = {"onnx": ("onnx",), "nir": ("nir",), "bundle": ("lava", "nir")}
+BACKENDS = ("onnx", "nir", "lava", "int", "lava-fixed")
+ALLOWED = {
+    "onnx": ("onnx",),
+    "nir": ("nir",),
+    "bundle": ("lava", "nir"),
+    "calibration": ("int", "lava-fixed"),
+}
 
 
 def artefact_kind(path: Path) -> tuple[str, Path]:
     """(``onnx`` | ``nir`` | ``bundle``, the file or folder to open)."""
+    from edge_shm.calibration.fixed import is_calibration
     from edge_shm.firmware_sim.bundle import is_bundle
 
     path = Path(path)
@@ -32,6 +39,8 @@ def artefact_kind(path: Path) -> tuple[str, Path]:
     if path.is_dir():
         if is_bundle(path):
             return "bundle", path
+        if is_calibration(path):
+            return "calibration", path
         for name, kind in (("model.onnx", "onnx"), ("model.nir", "nir")):
             if (path / name).is_file():
                 return kind, path / name
@@ -41,7 +50,8 @@ def artefact_kind(path: Path) -> tuple[str, Path]:
 def choose_backend(kind: str, backend: str | None) -> str:
     if backend is not None and backend not in BACKENDS:
         raise UserError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
-    backend = backend or ("lava" if kind == "bundle" else kind)
+    default = {"bundle": "lava", "calibration": "int"}
+    backend = backend or default.get(kind, kind)
     if backend not in ALLOWED[kind]:
         raise UserError(f"a {kind} artefact cannot run on the {backend} backend")
     return backend
@@ -68,6 +78,10 @@ def frame_shape(kind: str, path: Path, backend: str) -> tuple[int, int]:
         from edge_shm.firmware_sim.bundle import read_bundle
 
         return tuple(read_bundle(path).manifest.frame_shape)
+    if kind == "calibration":
+        from edge_shm.calibration.fixed import FixedGraph
+
+        return FixedGraph.load(path).frame_shape
     return tuple(open_stepper(kind, path, backend).frame_shape)
 
 
@@ -76,6 +90,20 @@ def run_artefact(kind: str, path: Path, backend: str, frames: np.ndarray) -> np.
     from edge_shm.data.frames import check_frame_shape
 
     check_frame_shape(frames, frame_shape(kind, path, backend), "the artefact")
+    if kind == "calibration":
+        from edge_shm.calibration.fixed import FixedGraph
+        from edge_shm.firmware_sim.int_engine import IntEngine
+
+        fixed = FixedGraph.load(path)
+        if backend == "lava-fixed":
+            if fixed.target != "loihi":
+                raise UserError(f"a {fixed.target} calibration cannot run on Lava fixed_pt")
+            from edge_shm.firmware_sim.lava.fixed import run_fixed
+
+            runs = run_fixed(path, frames)
+        else:
+            runs = [IntEngine(fixed).run(f) for f in frames]
+        return np.stack([r["prediction"] for r in runs]).astype(np.float32)
     if backend == "lava":
         from edge_shm.firmware_sim.lava.host import run_bundle
 

@@ -26,17 +26,73 @@ def export_cmd(
     output: Path = typer.Option(..., "-o", "--output", help="Output folder."),
     verify: bool = typer.Option(True, help="Run the artefact on held-out frames vs torch."),
     frames: Path = typer.Option(
-        None, help="Held-out frames (.npy or image folder) when the run's library is missing."
+        None,
+        help="Held-out frames when the run's library is missing: .npy, image folder, or a "
+        "library .h5 (its test split).",
+    ),
+    fixed_point: Path = typer.Option(
+        None,
+        "--fixed-point",
+        help="Calibration folder (edge-shm calibrate --target loihi): a Lava fixed_pt bundle.",
+    ),
+    int8: Path = typer.Option(
+        None, "--int8", help="onnx: also model.int8.onnx (QDQ), calibrated on this library."
     ),
 ) -> None:
     """Export a trained run: ONNX step graph, NIR graph or Lava bundle; verified by default."""
+    from edge_shm.errors import UserError
     from edge_shm.export.api import export_run
     from edge_shm.export.targets import get_target
 
     t = get_target(target)
-    report = export_run(run, target, output, verify=verify, frames=frames, log=_log)
+    if fixed_point is not None:
+        from edge_shm.export.fixed_point import export_fixed
+
+        if target != "lava":
+            raise UserError(f"--fixed-point is for --target lava, not {target}")
+        report = export_fixed(run, fixed_point, output, verify=verify, frames=frames, log=_log)
+        _log(f"exported {report['model']} -> {output}: Lava fixed_pt bundle (calibration.json)")
+        return
+    extra = None
+    if int8 is not None:
+        extra = _int8_step(int8, target)
+    report = export_run(run, target, output, verify=verify, frames=frames, log=_log, extra=extra)
     ver = "" if report["verification"] is not None else " (not verified: --no-verify)"
     _log(f"exported {report['model']} -> {output}: {t.describe(report['artefact'])}{ver}")
+
+
+def _int8_step(library: Path, target: str):
+    """The ``extra`` hook of an ONNX export that adds model.int8.onnx (export/int8_onnx.py)."""
+    from edge_shm.data.library import is_library, read_library
+    from edge_shm.errors import UserError
+    from edge_shm.export.int8_onnx import CALIBRATION_SEQUENCES, int8_report, quantize_step_graph
+
+    if target != "onnx":
+        raise UserError(f"--int8 is for --target onnx, not {target}")
+    if not is_library(library):
+        raise UserError(f"{library}: --int8 takes a library (.h5) to calibrate on")
+    lib = read_library(library, load_physics=False)
+    train = lib.split_frames("train")
+    pick = np.linspace(0, len(train) - 1, min(CALIBRATION_SEQUENCES, len(train))).round()
+    calib = train[pick.astype(int)]
+
+    def extra(folder: Path, held) -> dict:
+        from edge_shm.data.frames import check_frame_shape
+        from edge_shm.firmware_sim.onnx_runner import OnnxStepper
+
+        check_frame_shape(calib, OnnxStepper(folder / "model.onnx").frame_shape)
+        _log(f"int8: quantising (QDQ) on {len(calib)} train sequences of {library}")
+        quantize_step_graph(folder / "model.onnx", folder / "model.int8.onnx", calib)
+        rep = {"calibration_library": str(library), "calibration_sequences": len(calib)}
+        if held is not None:
+            rep.update(int8_report(folder / "model.onnx", folder / "model.int8.onnx", held[:2]))
+            _log(
+                f"int8: largest |int8 - float| forecast {rep['max_abs_diff_vs_float']:.3g}; "
+                f"{rep['int8_ms_per_step']:.2f} ms vs {rep['float_ms_per_step']:.2f} ms per step"
+            )
+        return {"int8": rep}
+
+    return extra
 
 
 def is_simulation(path: Path) -> bool:
@@ -44,9 +100,13 @@ def is_simulation(path: Path) -> bool:
 
 
 def simulate(
-    artefact: Path = typer.Argument(..., help="A .onnx file, a .nir file or a Lava bundle."),
+    artefact: Path = typer.Argument(
+        ..., help="A .onnx file, a .nir file, a Lava bundle or a calibration folder."
+    ),
     frames: Path = typer.Option(..., help="Frames: .npy (N,T,H,W) or (T,H,W), or image folder."),
-    backend: str = typer.Option(None, help="onnx, lava or nir (default: from the artefact)."),
+    backend: str = typer.Option(
+        None, help="onnx, lava, nir; int or lava-fixed for a calibration (default: by artefact)."
+    ),
     output: Path = typer.Option(..., "-o", "--output", help="Output folder."),
 ) -> None:
     """Run an exported artefact on a frame sequence; write forecasts (.npy and PNG)."""

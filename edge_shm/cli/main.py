@@ -24,10 +24,10 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from edge_shm.cli import export, library, models, profile, vector
+    from edge_shm.cli import calibrate, export, library, models, profile, vector
 
     app.add_typer(library.app, name="library")
-    for module in (models, export, vector, profile):
+    for module in (models, export, calibrate, vector, profile):
         module.register(app)
 
 

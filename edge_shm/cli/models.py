@@ -17,6 +17,32 @@ def register(app: typer.Typer) -> None:
     app.command()(train)
     app.command()(evaluate)
     app.command()(compare)
+    app.command(name="models")(list_models)
+
+
+def list_models() -> None:
+    """List the registered predictors: parameters at the default frame size, spiking or not,
+    export targets, and what each is for."""
+    from rich.table import Table
+
+    from edge_shm.models import build_model, model_names
+    from edge_shm.models.base import count_parameters
+
+    tab = Table(title="registered predictors (edge-shm train --model NAME)")
+    for col in ("model", "parameters at 96 x 132 px", "spiking", "export targets", "what it is"):
+        tab.add_column(col, justify="right" if col.startswith("param") else "left")
+    for name in model_names():
+        m = build_model(name)
+        doc = " ".join((type(m).__doc__ or "").split())
+        caps = m.capabilities
+        tab.add_row(
+            name,
+            f"{count_parameters(m):,}",
+            "yes" if caps.spiking else "no",
+            ", ".join(caps.targets),
+            doc,
+        )
+    out.print(tab)
 
 
 def train(
@@ -27,8 +53,16 @@ def train(
     batch_size: int = typer.Option(32, help="Windows per batch."),
     lr: float = typer.Option(1e-3, help="Adam learning rate."),
     seed: int = typer.Option(0, help="Seed of initialisation and shuffling."),
-    loss: str = typer.Option("mse", help="mse (the paper's) or weighted (crack pixels x(1+w))."),
-    crack_weight: float = typer.Option(10.0, help="w of the weighted loss."),
+    loss: str = typer.Option(
+        "mse",
+        help="mse (the paper's), weighted (band around cracks x(1+w)) or growth (band "
+        "around the new crack pixels x(1+w)).",
+    ),
+    crack_weight: float = typer.Option(10.0, help="w of the weighted and growth losses."),
+    crack_pixel_weight: float = typer.Option(
+        1.0, help="Factor on the error of true crack pixels (> 1: draw uncertain tips)."
+    ),
+    schedule: str = typer.Option("constant", help="Learning rate: constant or cosine (to 0)."),
     max_windows: int = typer.Option(None, help="Use at most this many training windows."),
     resume: bool = typer.Option(True, help="Continue a run directory with the same settings."),
     device: str = typer.Option("auto", help=DEVICE_HELP),
@@ -46,7 +80,8 @@ def train(
     cfg = TrainConfig(
         model, epochs, batch_size, lr, seed=seed, loss=loss, crack_weight=crack_weight
     )
-    cfg.max_train_windows = max_windows
+    cfg.max_train_windows, cfg.schedule = max_windows, schedule
+    cfg.crack_pixel_weight = crack_pixel_weight
     cfg.check()
     resolve_device(device)
     plan_outputs([Output(output, "run folder", True, is_run)], [library])
@@ -89,7 +124,8 @@ def evaluate(
     model, config = load_run(run, dev)
     check_frame_shape(lib.frames, (model.height, model.width), "the run")
     lib.split_frames("test")
-    out.print(write_evaluation(model, config, lib, output or run))
+    md, _ = write_evaluation(model, config, lib, output or run)
+    out.print(md)
 
 
 def compare(

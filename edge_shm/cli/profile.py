@@ -31,6 +31,9 @@ def profile(
     ),
     output: Path = typer.Option(Path("profile"), "-o", "--output", help="Report folder."),
     torch_device: str = typer.Option("auto", "--torch-device", help="cpu, cuda or auto."),
+    calibration: Path = typer.Option(
+        None, "--calibration", help="Calibration folder of this run: deployed memory and ops."
+    ),
 ) -> None:
     """Energy per forecast frame (compute + memory access), per day, and memory vs budget."""
     from edge_shm.errors import UserError
@@ -49,8 +52,15 @@ def profile(
         raise UserError(f"--max-windows must be a positive integer, got {max_windows}")
     if split not in ("train", "test"):
         raise UserError(f"--split must be train or test, got {split!r}")
-    read_run_config(run)
-    inputs = [run, *(p for p in (library, frames) if p is not None)]
+    config = read_run_config(run)
+    fixed = None
+    if calibration is not None:
+        from edge_shm.calibration.fixed import FixedGraph
+
+        fixed = FixedGraph.load(calibration)
+        if fixed.run_sha256 != config.get("weights_sha256"):
+            raise UserError(f"{calibration}: calibrated from another run (its weights differ)")
+    inputs = [run, *(p for p in (library, frames, calibration) if p is not None)]
     plan_outputs([Output(output, "profile folder", True, has_file("profile.json"))], inputs)
     source = {"library": library, "frames": frames, "split": split, "max_windows": max_windows}
     budgets = {"budget_ram_kb": budget_ram, "budget_flash_kb": budget_flash}
@@ -64,6 +74,10 @@ def profile(
             progress=advance,
             torch_device=resolve_device(torch_device),
         )
+    if fixed is not None:
+        from edge_shm.profile.deployed import deployed_figures
+
+        p.run["deployed"] = deployed_figures(fixed, str(calibration), **source)
     write_profile(p, output)
     out.print(console_table(p))
     out.print(f"report: {output / 'profile.md'} (+ profile.json, energy.png, memory.png)")

@@ -5,7 +5,11 @@ libraries (crack 1, background 0) the forecast is also scored as a crack map (th
 thresholded at 0.5): for a binary target that is the MAE-optimal reading of the output (the
 median of a Bernoulli variable), while MSE training makes the raw output the crack probability.
 Two naive forecasts are scored on the same windows: ``zeros`` (all background) and
-``copy_last`` (the last input frame repeated). ``evaluation.json`` is :meth:`Evaluation.to_dict`.
+``copy_last`` (the last input frame repeated). On crack libraries, :mod:`horizons` adds the
+forecast skill (tip and length errors in mm, tolerant F1, MAE) 1 to 4 frames ahead for the
+model, copy-last, constant-velocity extrapolation and all-background, with the skill against
+copy-last. ``evaluation.json`` is :meth:`Evaluation.to_dict` (format 2: format 1 of edge-shm
+0.1.0 plus ``forecast``).
 """
 
 from __future__ import annotations
@@ -17,7 +21,9 @@ import numpy as np
 from edge_shm.data.windows import window_starts
 from edge_shm.errors import UserError
 from edge_shm.evaluation.forecast import autoregressive_rollout, predict_next
+from edge_shm.evaluation.horizons import horizon_scores
 from edge_shm.evaluation.metrics import CrackScores, crack_map, crack_thickness_px, scores
+from edge_shm.evaluation.skill import TOLERANCE_PX
 
 
 @dataclass
@@ -65,15 +71,20 @@ class EvaluationArrays:
     inputs: np.ndarray
 
 
+FORMAT_NAME = "edge-shm-evaluation"
+FORMAT_VERSION = 2
+
+
 @dataclass
 class Evaluation:
     one_step: OneStep
     rollout: Rollout
     run: dict = field(default_factory=dict)
     arrays: EvaluationArrays | None = None
+    forecast: list | None = None  # HorizonScores per horizon (crack libraries)
 
     def to_dict(self) -> dict:
-        """The evaluation.json layout (unchanged since edge-shm 0.1.0)."""
+        """The evaluation.json layout: edge-shm 0.1.0's, plus ``forecast`` (format 2)."""
         one = asdict(self.one_step)
         one["model"]["thickness_px"] = one.pop("model_thickness_px")
         if one["model_crack_map"] is None:
@@ -95,12 +106,19 @@ class Evaluation:
         }
         if self.run:
             out["run"] = dict(self.run)
+        if self.forecast is not None:
+            out["forecast"] = {
+                "tolerance_px": TOLERANCE_PX,
+                "horizons": [h.to_dict() for h in self.forecast],
+            }
+        out.update(format=FORMAT_NAME, format_version=FORMAT_VERSION)
         return out
 
 
 @dataclass
 class EvaluationSummary:
-    """What ``compare`` reads back from an evaluation.json (validated)."""
+    """What ``compare`` reads back from an evaluation.json (validated; format 1 has no
+    ``forecast``: no skill figures)."""
 
     one_step_mae: float
     one_step_crack_map_mae: float | None
@@ -108,6 +126,7 @@ class EvaluationSummary:
     rollout_mae: float
     copy_last_one_step_mae: float
     library: str | None
+    horizons: list[dict] = field(default_factory=list)  # per horizon: method -> figures
 
     @classmethod
     def from_json(cls, d: dict, where: str) -> EvaluationSummary:
@@ -122,10 +141,31 @@ class EvaluationSummary:
                 rollout_mae=float(roll["mean_mae"]["model"]),
                 copy_last_one_step_mae=float(one["copy_last"]["mae"]),
                 library=(d.get("run") or {}).get("library"),
+                horizons=[
+                    _horizon_figures(h) for h in (d.get("forecast") or {}).get("horizons", [])
+                ],
             )
-        except (KeyError, TypeError, ValueError) as e:
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
             raise UserError(f"{where}: malformed evaluation ({type(e).__name__}: {e})") from None
         return values
+
+
+def _num(v) -> float:
+    return float("nan") if v is None else float(v)
+
+
+def _horizon_figures(h: dict) -> dict:
+    """method -> tip error median and p90 (mm, null read as NaN), tolerant F1, MAEs."""
+    return {
+        name: {
+            "tip_median_mm": _num(m["tip_error_mm"]["median"]),
+            "tip_p90_mm": _num(m["tip_error_mm"]["p90"]),
+            "tolerant_f1": float(m["tolerant_f1"]),
+            "mae_raw": float(m["mae_raw"]),
+            "mae_crack_map": float(m["mae_crack_map"]),
+        }
+        for name, m in h["methods"].items()
+    }
 
 
 def evaluate(model, lib, geometry: bool = True) -> Evaluation:
@@ -172,11 +212,27 @@ def evaluate(model, lib, geometry: bool = True) -> Evaluation:
         )
     keys = ("model", "zeros", "copy_last") + (("model_crack_map",) if binary else ())
     mean = {m: float(np.mean([getattr(s, m).mae for s in steps])) for m in keys}
+    forecast = None
+    if geometry and lib.kind in ("fcg", "imported"):
+        forecast = horizon_scores(forecasters(model), frames, n_in, skip, lib.pixel_mm)
     return Evaluation(
         one_step=one,
         rollout=Rollout(int(frames.shape[0]), steps, mean),
         arrays=EvaluationArrays(pred, roll, true_roll, frames[:, : skip + n_in]),
+        forecast=forecast,
     )
+
+
+def forecasters(model) -> dict:
+    """The model (clipped forecasts) and the naive forecasts, by name, on numpy windows."""
+    import torch
+
+    from edge_shm.evaluation.baselines import BASELINES
+
+    def run_model(windows: np.ndarray) -> np.ndarray:
+        return predict_next(model, torch.from_numpy(np.ascontiguousarray(windows)).unsqueeze(2))
+
+    return {"model": run_model, **BASELINES}
 
 
 def geometry_errors(pred: np.ndarray, true: np.ndarray, pixel_mm: float) -> dict:

@@ -8,13 +8,14 @@ them knows a layer name. Torch-free.
 """
 
 from edge_shm.graph.graph import DeploymentGraph, GraphError
-from edge_shm.graph.nodes import LIF, Conv, DepthToSpace, post_op_from_dict
+from edge_shm.graph.nodes import LIF, Conv, DepthToSpace, KeepCracked, post_op_from_dict
 from edge_shm.graph.trace import SequenceTrace, Trace
 
 __all__ = [
     "LIF",
     "Conv",
     "DepthToSpace",
+    "KeepCracked",
     "DeploymentGraph",
     "GraphError",
     "SequenceTrace",

@@ -130,7 +130,26 @@ class DepthToSpace:
         return {"op": self.op, "factor": int(self.factor)}
 
 
-POST_OPS = {"depth_to_space": DepthToSpace}
+@dataclass
+class KeepCracked:
+    """Output operation: ``frame + (1 - frame) * x``, what is cracked in the input frame stays
+    cracked (a crack never heals); elsewhere the readout. Element-wise, needs the frame's
+    shape (1, H, W)."""
+
+    op: str = field(default="keep_cracked", init=False)
+
+    def out_shape(self, shape: Shape) -> Shape:
+        return shape
+
+    def apply(self, x: np.ndarray, frame: np.ndarray) -> np.ndarray:
+        frame = np.asarray(frame, x.dtype)
+        return frame + (1 - frame) * x
+
+    def to_dict(self) -> dict:
+        return {"op": self.op}
+
+
+POST_OPS = {"depth_to_space": DepthToSpace, "keep_cracked": KeepCracked}
 
 
 def post_op_from_dict(d: dict):

@@ -20,7 +20,10 @@ from edge_shm.models.lif import LIFBox
 from edge_shm.models.lowering import lower_conv, lower_lif
 from edge_shm.neuro.conv import conv_output_size
 
-TORCH_POST = {"depth_to_space": lambda x, op, frame: F.pixel_shuffle(x, op.factor)}
+TORCH_POST = {
+    "depth_to_space": lambda x, op, frame: F.pixel_shuffle(x, op.factor),
+    "keep_cracked": lambda x, op, frame: frame + (1 - frame) * x,
+}
 
 
 def _out_shape(mod: nn.Module, shape: tuple[int, int, int]) -> tuple[int, int, int]:

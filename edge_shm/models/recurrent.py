@@ -139,9 +139,13 @@ class BaseRecurrent(Predictor):
 
 @register("lstm")
 class BaseLSTM(BaseRecurrent):
+    """The paper's base LSTM: convolutional encoder, two LSTM layers over the flattened frame."""
+
     cell = nn.LSTM
 
 
 @register("rnn")
 class BaseRNN(BaseRecurrent):
+    """The paper's base RNN: the base LSTM's layout with tanh RNN cells."""
+
     cell = nn.RNN

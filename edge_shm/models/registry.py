@@ -5,7 +5,7 @@ from __future__ import annotations
 from edge_shm.errors import UserError
 
 _MODELS: dict[str, type] = {}
-_BUILTIN = ("edge_shm.models.snn", "edge_shm.models.recurrent")
+_BUILTIN = ("edge_shm.models.snn", "edge_shm.models.forecast_snn", "edge_shm.models.recurrent")
 
 
 def register(name: str):

@@ -49,6 +49,8 @@ def lif_layer(c) -> LIFBox:
 
 @register("snn")
 class BaseSNN(SpikingChain):
+    """The paper's base SNN: four 3 x 3 convolutions with LIF, full resolution (sees 9 x 9 px)."""
+
     config_class = SNNConfig
 
     def build_layers(self, c: SNNConfig):

@@ -9,7 +9,8 @@ A device file is JSON::
          "event_driven": true|false, "native": "any|spiking",
          "energy": {"mac": Q, "ac": Q, "neuron_active": Q, ...},          (optional)
          "memory_access": {"onchip_word": Q, "offchip_word": Q, "onchip_capacity": Q},  (optional)
-         "budget": {"ram": Q, "flash": Q, "neurons_per_core": Q, "memory_per_core": Q}  (optional)
+         "budget": {"ram": Q, "flash": Q, "neurons_per_core": Q, "memory_per_core": Q,
+                    "cores": Q}  (optional)
      }}}
 
 where every quantity ``Q`` is ``{"value": number >= 0, "unit": "...", "source": "..."}``. A
@@ -51,6 +52,7 @@ BUDGET_KEYS = {
     "flash": BYTE_UNITS,
     "memory_per_core": BYTE_UNITS,
     "neurons_per_core": COUNT_UNITS,
+    "cores": COUNT_UNITS,
 }
 PRECISIONS = ("float32", "int8", "loihi8")
 

@@ -115,6 +115,12 @@ def energy_report(profile, device, frame_rate_hz: float = DEFAULT_FRAME_RATE_HZ)
             False,
             note=f"device {device.name!r} has no energy figures (memory limits only)",
         )
+    if device.native == "spiking" and not profile.counts.spiking:
+        why = (
+            f"{profile.model} is not a spiking network: it cannot run on {device.name}, "
+            "which runs spiking networks only (no energy for a deployment that does not exist)"
+        )
+        return EnergyReport(device.name, False, note=why)
     e = device.op_energy_pj()
     ops = forecast_ops(profile.counts, device)
     compute = {k: ops[k] * e[k] for k in ops}
@@ -133,12 +139,6 @@ def energy_report(profile, device, frame_rate_hz: float = DEFAULT_FRAME_RATE_HZ)
         )
     per_layer["neurons"] = compute["neuron_active"] + compute["neuron_inactive"]
     notes = []
-    if device.native == "spiking" and not profile.counts.spiking:
-        notes.append(
-            f"{profile.model} is not a spiking network: it does not run natively on "
-            f"{device.name}; its MACs are charged as graded synops and its gate arithmetic as "
-            "synops / neuron updates (keras-spiking convention)"
-        )
     if traffic.onchip_included_in_ops:
         notes.append("on-chip memory traffic is included in the per-operation energies")
     return EnergyReport(

@@ -184,7 +184,10 @@ def memory_report(profile, device, budget_ram_B=None, budget_flash_B=None) -> Me
         by_neurons = math.ceil(n_neurons / npc) if npc and n_neurons else 0
         by_memory = math.ceil(sum(x.bytes for x in lines) / mpc) if mpc else 0
         rep.cores = Cores(n_neurons, by_neurons, by_memory, max(1, by_neurons, by_memory))
-        if npc:
+        chip = device.budget_bytes("cores")
+        if chip:
+            rep.checks.append(_check("cores", rep.cores.needed, chip, "cores"))
+        elif npc:
             rep.checks.append(_check("neurons per core", n_neurons, npc, "neurons"))
     rep.fits = all(c.fits for c in rep.checks) if rep.checks else None
     return rep

@@ -1,4 +1,4 @@
-"""Collect the demo's outputs into one Markdown report: ``python -m edge_shm.demo_report DIR``."""
+"""Collect the demo's outputs into one Markdown report: ``python -m edge_shm.reports.demo DIR``."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def build_report(out: Path) -> Path:
     exports = sorted((out / "export").glob("*/export.json"))
     if exports:
         lines += [
-            "## Deployment of the SNN",
+            f"## Deployment of `{json.loads(exports[0].read_text())['model']}`",
             "",
             "| target | folder | verification |",
             "|---|---|---|",
@@ -49,9 +49,15 @@ def build_report(out: Path) -> Path:
                 f"| {path.parent.name} | `{folder}` | {_verification(rep.get('verification'))} |"
             )
         lines.append("")
-    profiles = sorted(out.glob("profile-*/profile.md"))
+    profiles = sorted(out.glob("profile-*/profile.json"))
     if profiles:
-        lines += ["## Profiles", ""] + [f"- `{p.relative_to(out)}`" for p in profiles] + [""]
+        lines += [
+            "## Profiles",
+            "",
+            "| profile | device | energy per forecast | memory |",
+            "|---|---|---|---|",
+        ]
+        lines += [_profile_row(p, out) for p in profiles] + [""]
     lines += ["## Run reports", ""]
     for run in sorted(out.glob("run-*")):
         if (run / "evaluation.md").is_file():
@@ -63,6 +69,21 @@ def build_report(out: Path) -> Path:
     with atomic_file(path) as tmp:
         tmp.write_text("\n".join(lines) + "\n")
     return path
+
+
+def _profile_row(path: Path, out: Path) -> str:
+    p = json.loads(path.read_text())
+    e, mb = p.get("energy", {}), p.get("memory_budget", {})
+    energy = f"{e['total_pJ'] * 1e-6:.4g} uJ" if e.get("available") else e.get("note", "n/a")
+    checks = "; ".join(
+        f"{c['memory']}: {'fits' if c['fits'] else 'does not fit'} ({c['need_B']:,.0f} of "
+        f"{c['budget_B']:,.0f} {c.get('unit', 'B')})"
+        for c in mb.get("checks", [])
+    )
+    return (
+        f"| `{path.parent.relative_to(out)}` ({p['model']}) | {p['device']['name']} | "
+        f"{energy} | {checks or 'no budget'} |"
+    )
 
 
 def _verification(v) -> str:

@@ -77,12 +77,16 @@ class EnergyColumns:
                     continue
                 refs = {"non-spiking twin": curve.ann_twin_pJ}
                 for o in other:
-                    refs[o.model] = energy_report(self.profiles[o.run], dev).total_pJ
+                    rep = energy_report(self.profiles[o.run], dev)
+                    if rep.available:
+                        refs[o.model] = rep.total_pJ
+                    else:
+                        lines.append(f"- `{dev.name}`: {rep.note}.")
                 be = {k: break_even_rate(curve, v) for k, v in refs.items()}
                 curves.append(
                     {"label": dev.name, "curve": curve, "references": refs, "break_even": be}
                 )
-                for o in other:
+                for o in (o for o in other if o.model in refs):
                     ratio = refs[o.model] / curve.measured_pJ
                     lines.append(
                         f"- `{dev.name}`: {o.model} / {s.model} energy ratio "

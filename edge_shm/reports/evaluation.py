@@ -10,7 +10,13 @@ from edge_shm.evaluation.evaluate import Evaluation
 from edge_shm.jsonio import write_json
 from edge_shm.outputs import report_dir, write_text
 
-FILES = ("evaluation.json", "evaluation.md", "mae_per_step.png", "predictions.png")
+FILES = (
+    "evaluation.json",
+    "evaluation.md",
+    "mae_per_step.png",
+    "predictions.png",
+    "tip_error_per_horizon.png",
+)
 
 
 def _fmt(v, digits: int = 3) -> str:
@@ -67,17 +73,66 @@ def evaluation_markdown(ev: Evaluation, config: dict) -> str:
         "Length and tip errors: vector encoder (`edge_shm.vector.compare_geometry`) on the "
         "rollout's predicted vs true frames, mean absolute, in mm.",
     ]
+    lines += forecast_lines(ev)
     return "\n".join(lines) + "\n"
 
 
-def write_evaluation(model, config: dict, lib, out_dir: str | Path) -> str:
-    """Evaluate and write evaluation.json, evaluation.md, mae_per_step.png, predictions.png.
+NAMES = {
+    "model": None,
+    "copy_last": "copy last frame",
+    "constant_velocity": "constant-velocity tip",
+    "zeros": "all background",
+}
+
+
+def _mm(v) -> str:
+    return "n/a" if v is None or not np.isfinite(v) else f"{v:.3f}"
+
+
+def forecast_lines(ev: Evaluation) -> list[str]:
+    """The forecast-skill tables (one per horizon) of a crack evaluation."""
+    if not ev.forecast:
+        return []
+    name = ev.run.get("model", "model")
+    lines = [
+        "",
+        "## Forecast skill: where the crack will be, 1 to 4 frames ahead",
+        "",
+        "Every test window starts an autoregressive forecast; horizon k scores the k-th forecast "
+        "against the true frame k frames ahead. Tip and length errors from the vector encoder "
+        "(mm; a forecast without a crack counts as missing and as infinite in the median and "
+        "90th percentile). Tolerant F1: crack pixels within 2 px count. Skill: 1 - error / "
+        "copy-last's error (tip, median).",
+    ]
+    for h in ev.forecast:
+        lines += [
+            "",
+            f"### Horizon {h.horizon} ({h.forecasts} forecasts)",
+            "",
+            "| forecast | tip error median / mean / p90 (mm) | missing | length error median (mm) "
+            "| tolerant F1 (1) | MAE raw (1) | MAE crack map (1) | tip skill (1) |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for key, s in h.methods.items():
+            t = s.tip_error_mm
+            sk = h.skill_vs_copy_last.get(key, {}).get("tip_error_median")
+            lines.append(
+                f"| {NAMES.get(key) or name} | {_mm(t.median)} / {_mm(t.mean)} / {_mm(t.p90)} "
+                f"| {t.missing} | {_mm(s.length_error_mm.median)} | {s.tolerant_f1:.3f} "
+                f"| {s.mae_raw:.5f} | {s.mae_crack_map:.5f} | {_mm(sk)} |"
+            )
+    return lines
+
+
+def write_evaluation(model, config: dict, lib, out_dir: str | Path):
+    """Evaluate and write evaluation.json, evaluation.md, mae_per_step.png, predictions.png
+    (and tip_error_per_horizon.png); returns (the Markdown with the report's path, Evaluation).
 
     ``out_dir`` may be the run folder (the default): files of these names are replaced, nothing
     else is touched, and a failure writes nothing.
     """
     from edge_shm.evaluation.evaluate import evaluate
-    from edge_shm.reports.plots import mae_per_step, prediction_grid
+    from edge_shm.reports.plots import mae_per_step, prediction_grid, tip_error_per_horizon
 
     ev = evaluate(model, lib)
     ev.run = {
@@ -92,4 +147,6 @@ def write_evaluation(model, config: dict, lib, out_dir: str | Path) -> str:
         write_text(tmp / "evaluation.md", md)
         mae_per_step(ev, tmp / "mae_per_step.png", config["model"])
         prediction_grid(ev.arrays, tmp / "predictions.png", config["model"])
-    return md + f"\nreport: {Path(out_dir) / 'evaluation.md'}"
+        if ev.forecast:
+            tip_error_per_horizon(ev, tmp / "tip_error_per_horizon.png", config["model"])
+    return md + f"\nreport: {Path(out_dir) / 'evaluation.md'}", ev

@@ -84,6 +84,33 @@ def mae_per_step(ev, path, model_name: str) -> Path:
     return save(fig, path)
 
 
+def tip_error_per_horizon(ev, path, model_name: str) -> Path:
+    """Median tip error (mm, log) per forecast horizon: the model beside the naive forecasts,
+    the band from the median to the 90th percentile shaded."""
+    fig, ax = plt.subplots(figsize=(5, 3.4))
+    labels = {
+        "model": model_name,
+        "copy_last": "copy last frame",
+        "constant_velocity": "constant-velocity tip",
+    }
+    k = [h.horizon for h in ev.forecast]
+    for i, (key, label) in enumerate(labels.items()):
+        med = np.array([h.methods[key].tip_error_mm.median for h in ev.forecast])
+        p90 = np.array([h.methods[key].tip_error_mm.p90 for h in ev.forecast])
+        ok = np.isfinite(med)
+        ax.plot(np.array(k)[ok], med[ok], marker="o", color=f"C{i}", label=label)
+        both = ok & np.isfinite(p90)
+        ax.fill_between(np.array(k)[both], med[both], p90[both], color=f"C{i}", alpha=0.15)
+    ax.set_yscale("log")
+    ax.set_xticks(k)
+    ax.set_xlabel("forecast horizon (frames ahead)")
+    ax.set_ylabel("tip error (mm), median to p90")
+    ax.set_title("where the crack tip will be, test split", fontsize=9)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return save(fig, path)
+
+
 def prediction_grid(arrays, path, model_name: str, n_samples: int = 3) -> Path:
     """Rows: samples; columns: the rollout steps, truth above prediction."""
     roll, truth = arrays.rollout, arrays.rollout_truth

@@ -161,6 +161,30 @@ def _budget_lines(p) -> list[str]:
     return lines
 
 
+def _deployed_lines(d) -> list[str]:
+    """The calibrated (integer) deployment, measured on the integer engine."""
+    if not d:
+        return []
+    mem = d["memory_B"]
+    return [
+        "",
+        f"## Deployed precision: `{d['target']}` calibration (`{d['calibration']}`)",
+        "",
+        "Memory of the integer engine (`firmware_sim/int_engine.py`) and its measured work per "
+        f"forecast over {d['windows']} windows (event-driven: one addition per event and "
+        "output it reaches).",
+        "",
+        "| memory | bytes |",
+        "|---|---|",
+        *[f"| {k} | {v:,} |" for k, v in mem.items()],
+        f"| total | {sum(mem.values()):,} |",
+        "",
+        f"Synaptic additions per forecast: {d['synaptic_ops_per_forecast']:,.0f}; bias "
+        f"additions {d['bias_ops_per_forecast']:,.0f}; neuron updates "
+        f"{d['neuron_updates_per_forecast']:,.0f}.",
+    ]
+
+
 def profile_markdown(p) -> str:
     dev = p.device
     lines = [
@@ -184,6 +208,7 @@ def profile_markdown(p) -> str:
         "## Memory lines",
         "",
         *_budget_lines(p),
+        *_deployed_lines(p.run.get("deployed")),
         "",
         "## Device figures used",
         "",

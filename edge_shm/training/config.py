@@ -7,7 +7,8 @@ from dataclasses import asdict, dataclass, field
 
 from edge_shm.errors import UserError
 
-LOSSES = ("mse", "weighted")
+LOSSES = ("mse", "weighted", "growth")
+SCHEDULES = ("constant", "cosine")
 
 
 @dataclass
@@ -29,10 +30,15 @@ class TrainConfig:
     """Adam's betas."""
     seed: int = 0
     loss: str = "mse"
-    """Seed of initialisation and shuffling; the loss (mse or weighted)."""
+    """Seed of initialisation and shuffling; the loss (mse, weighted or growth)."""
     crack_weight: float = 10.0
+    crack_pixel_weight: float = 1.0
+    """Band weight w of the weighted and growth losses; factor on the squared error of true
+    crack pixels (a > 1 moves the forecast's 0.5 decision to crack probability 1 / (1 + a))."""
     max_train_windows: int | None = None
     model_options: dict = field(default_factory=dict)
+    schedule: str = "constant"
+    """Learning rate over the epochs: constant, or cosine (from lr down to 0 at the last epoch)."""
 
     def check(self) -> None:
         """One-line errors for values that would train garbage or nothing."""
@@ -50,16 +56,29 @@ class TrainConfig:
             raise UserError(f"unknown loss {self.loss!r}; choose one of {', '.join(LOSSES)}")
         if not (math.isfinite(self.crack_weight) and self.crack_weight >= 0):
             raise UserError(f"--crack-weight must be a finite number >= 0, got {self.crack_weight}")
+        a = self.crack_pixel_weight
+        if not (math.isfinite(a) and a > 0):
+            raise UserError(f"--crack-pixel-weight must be a finite number > 0, got {a}")
         m = self.max_train_windows
         if m is not None and (isinstance(m, bool) or not isinstance(m, int) or m <= 0):
             raise UserError(f"--max-windows must be a positive integer, got {m}")
         if not isinstance(self.model_options, dict):
             raise UserError("model options must be a JSON object")
+        if self.schedule not in SCHEDULES:
+            raise UserError(f"unknown schedule {self.schedule!r}; choose constant or cosine")
+
+    def lr_at(self, epoch: int) -> float:
+        """The learning rate of ``epoch`` (0-based)."""
+        if self.schedule == "cosine":
+            return self.lr * 0.5 * (1 + math.cos(math.pi * epoch / self.epochs))
+        return self.lr
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     def same_run(self, other: dict) -> bool:
-        """Whether ``other`` (a stored ``train`` dict) is this configuration but for epochs."""
+        """Whether ``other`` (a stored ``train`` dict) is this configuration but for epochs;
+        keys an older run lacks take their defaults."""
+        stored = {**TrainConfig().to_dict(), **other}
         mine = {k: v for k, v in self.to_dict().items() if k != "epochs"}
-        return {k: v for k, v in other.items() if k != "epochs"} == mine
+        return {k: v for k, v in stored.items() if k != "epochs"} == mine

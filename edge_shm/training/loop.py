@@ -59,6 +59,8 @@ def train(lib, run_dir, cfg: TrainConfig, resume: bool = True, progress=None, de
         try:
             model.train()
             for epoch in range(len(history), cfg.epochs):
+                for group in opt.param_groups:
+                    group["lr"] = cfg.lr_at(epoch)
                 t0, total = time.perf_counter(), 0.0
                 gen = torch.Generator().manual_seed(cfg.seed * 100_003 + epoch)
                 order = torch.randperm(len(data), generator=gen)[:n].numpy()

@@ -31,7 +31,7 @@ to millimetres: [x, y] = A @ [row, col, 1]. The default (:func:`pixel_transform`
 columns from the left image edge and y up the rows from the bottom image edge, at pixel centres.
 """
 
-from edge_shm.vector.compare import compare_geometry
+from edge_shm.vector.compare import compare_encoded, compare_geometry, encode_for_comparison
 from edge_shm.vector.encode import decode, encode, encode_skeleton, encode_stack, summarize
 from edge_shm.vector.geometry import (
     FORMAT_NAME,
@@ -74,6 +74,8 @@ __all__ = [
     "TRANSFORM_BYTES",
     "CrackGeometry",
     "check_frame",
+    "compare_encoded",
+    "encode_for_comparison",
     "compare_geometry",
     "crack_skeleton",
     "decode",

@@ -87,3 +87,10 @@ def test_nan_frames_are_refused(crack_lib_path, tmp_path, capsys):
     assert main(["train", "--library", str(bad), "-o", str(tmp_path / "r")]) == 2
     assert "NaN" in _err(capsys)
     assert not (tmp_path / "r").exists()
+
+
+def test_models_lists_the_registry(capsys):
+    assert main(["models"]) == 0
+    text = capsys.readouterr().out
+    for name, params in (("forecast-snn", "17,528"), ("snn", "1,477"), ("lstm", "32,692,581")):
+        assert name in text and params in text

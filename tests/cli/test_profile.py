@@ -140,8 +140,10 @@ def test_compare_energy_columns(
     rows = json.loads((out / "comparison.json").read_text())["runs"]
     snn, lstm = rows
     assert snn["energy_loihi_uj"] > 0 and lstm["energy_arm-cortex-a_uj"] > 0
+    assert lstm["energy_loihi_uj"] is None  # an LSTM is not a spiking network: no Loihi figure
     assert lstm["energy_arm-cortex-a_uj"] > snn["energy_arm-cortex-a_uj"]
     assert (out / "energy_vs_mae.png").is_file()
     assert (out / "energy_vs_firing_rate.png").is_file()
     md = (out / "comparison.md").read_text()
     assert "energy per forecast, loihi (uJ)" in md and "lstm / snn energy ratio" in md
+    assert "cannot run there" in md

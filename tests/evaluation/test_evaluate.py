@@ -77,8 +77,24 @@ def test_evaluate_writes_reports_with_baselines(snn_run_dir, crack_lib, tmp_path
     assert one["copy_last"]["mae"] > 0 and one["copy_last"]["f1"] > 0.5
     assert len(ev["rollout"]["steps"]) == 5
     assert "length_error_mm" in ev["rollout"]["steps"][0]["geometry"]
-    for name in ("evaluation.md", "mae_per_step.png", "predictions.png"):
+    for name in (
+        "evaluation.md",
+        "mae_per_step.png",
+        "predictions.png",
+        "tip_error_per_horizon.png",
+    ):
         assert (out / name).stat().st_size > 0
+    assert (ev["format"], ev["format_version"]) == ("edge-shm-evaluation", 2)
+    horizons = ev["forecast"]["horizons"]
+    assert [h["horizon"] for h in horizons] == [1, 2, 3, 4]
+    # horizon k scores every window whose k-th next frame exists: (T - n_in - k + 1) per sample
+    assert [h["forecasts"] for h in horizons] == [(5 - k) * n_test for k in range(4)]
+    methods = horizons[0]["methods"]
+    assert set(methods) == {"model", "zeros", "copy_last", "constant_velocity"}
+    assert methods["zeros"]["tolerant_f1"] == 0.0
+    assert methods["copy_last"]["mae_raw"] == pytest.approx(one["copy_last"]["mae"], rel=1e-6)
+    md = (out / "evaluation.md").read_text()
+    assert "| constant-velocity tip |" in md and "### Horizon 4" in md
 
 
 def test_crack_map_is_scored_on_binary_libraries(snn_run_dir, crack_lib):

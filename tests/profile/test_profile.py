@@ -206,3 +206,35 @@ def test_memory_bytes_are_parameters_times_element_size():
     assert ram.need_B == 2 * state + p.memory.peak_activations.bytes["int8"] + 80
     assert not ram.fits
     assert p.to_dict()["memory"]["weights"]["int8_B"] == 1477
+
+
+def test_forecast_snn_fits_the_mcu_and_counts_loihi2_cores():
+    """Full frame size (96 x 132): the forecasting SNN at int8 weights / int16 state fits a
+    512 KB microcontroller, and the Loihi 2 report says how many cores it needs."""
+    from edge_shm.profile.devices import load_devices
+
+    devs = load_devices()
+    model = build_model("forecast-snn", height=96, width=132).eval()
+    prof = profile_model(model, torch.rand(1, 2, 1, 96, 132))
+    mcu = memory_report(prof, devs["mcu-512k"])
+    ram = next(c for c in mcu.checks if c.memory == "RAM")
+    assert mcu.fits and ram.need_B <= 512 * 1024
+    state = next(ln for ln in mcu.lines if ln.line.startswith("persistent state"))
+    n = sum(r.neurons_per_step for r in prof.counts.neuron_layers.values())
+    assert n == 107_712 and state.bytes == 2 * n  # int16 membranes
+    loihi = memory_report(prof, devs["loihi2"])
+    assert loihi.cores.neurons == n and loihi.cores.by_neurons == -(-n // 8192)
+    assert loihi.cores.needed >= loihi.cores.by_neurons and loihi.fits
+
+
+def test_a_non_spiking_model_cannot_run_on_a_spiking_only_device():
+    from edge_shm.profile.devices import load_devices
+
+    devs = load_devices()
+    model = build_model("lstm", height=8, width=6, hidden=(2, 2), recurrent=(5, 3)).eval()
+    prof = profile_model(model, torch.rand(2, 3, 1, 8, 6))
+    for name in ("loihi", "loihi2"):
+        rep = energy_report(prof, devs[name])
+        assert not rep.available and "spiking" in rep.note
+        assert rep.to_dict() == {"device": name, "available": False, "note": rep.note}
+    assert energy_report(prof, devs["arm-cortex-a"]).available

@@ -146,3 +146,31 @@ def test_weights_that_do_not_fit_name_the_tensor(snn_run_dir, tmp_path):
     (run / "config.json").write_text(json.dumps(cfg))
     with pytest.raises(UserError, match="'conv2.bias' holds NaN"):
         load_run(run)
+
+
+def test_cosine_schedule_and_older_runs_without_it():
+    cfg = TrainConfig(epochs=4, lr=1e-3, schedule="cosine")
+    expected = [1e-3, 8.53553390593e-4, 5e-4, 1.46446609407e-4]
+    assert [cfg.lr_at(e) for e in range(4)] == pytest.approx(expected, rel=1e-9)
+    assert TrainConfig(lr=1e-3).lr_at(3) == 1e-3
+    old = TrainConfig().to_dict()
+    old.pop("schedule")  # a run written before the schedule existed
+    assert TrainConfig().same_run(old) and not TrainConfig(schedule="cosine").same_run(old)
+    with pytest.raises(UserError, match="unknown schedule"):
+        TrainConfig(schedule="step").check()
+
+
+def test_crack_pixel_weight_moves_the_decision_to_1_over_1_plus_a():
+    """Half the targets cracked (p = 0.5): the constant forecast minimising the loss is
+    a p / (a p + 1 - p) = 0.75 for a = 3, against 0.5 for the calibrated a = 1."""
+    target = torch.zeros(1, 1, 4, 4)
+    target[..., :2, :] = 1.0
+    last = torch.zeros_like(target)
+    for a, best in ((1.0, 0.5), (3.0, 0.75)):
+        cfg = TrainConfig(loss="mse", crack_pixel_weight=a)
+        ys = torch.linspace(0, 1, 401)
+        losses = [loss_fn(torch.full_like(target, float(y)), target, last, cfg) for y in ys]
+        assert float(ys[int(torch.stack(losses).argmin())]) == pytest.approx(best, abs=1e-9)
+    with pytest.raises(UserError, match="--crack-pixel-weight"):
+        TrainConfig(crack_pixel_weight=0.0).check()
+    assert TrainConfig(crack_pixel_weight=1.0).same_run(TrainConfig().to_dict() | {"epochs": 3})

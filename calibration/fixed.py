@@ -1,0 +1,155 @@
+"""A calibrated (integer) deployment graph and its folder format.
+
+A :class:`FixedGraph` is the deployment graph with every number an integer of the deployed
+precision: kernels, biases, decays and thresholds, plus the scales that tie them to the float
+model. The integer engine (``firmware_sim/int_engine.py``) and the Lava fixed-point runner
+(``firmware_sim/lava/fixed.py``) consume it; ``calibrate`` (``calibration/calibrate.py``) makes it.
+
+Folder ``CALIB/`` (format ``edge-shm-calibration`` version 1)::
+
+    calibration.json   this dataclass without the arrays, plus the calibration report
+    tensors.npz        integer kernels and biases ``LAYER.weight`` / ``LAYER.bias``
+                       (numpy archive, read with allow_pickle=False)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from edge_shm.errors import UserError
+
+FORMAT_NAME = "edge-shm-calibration"
+FORMAT_VERSION = 1
+TARGETS = ("loihi", "int8")
+
+
+@dataclass
+class FixedLayer:
+    """One synapse layer (and the LIF population it feeds, unless it is the readout).
+
+    ``weight`` (C_out, C_in, kh, kw) and ``bias`` (C_out,) are integers, cross-correlation like
+    the float graph; ``scale``: integer units of this layer's synaptic sum per float unit of
+    its current (the readout's float value is the sum / ``scale``). LIF constants: ``dv``
+    (of 4096), ``vth`` (loihi: the mantissa compared as ``vth << 6``; int8: the int16 value);
+    int8 only: the requantisation ``multiplier`` and ``shift`` from accumulator to membrane.
+    """
+
+    name: str
+    lif: str | None
+    weight: np.ndarray
+    bias: np.ndarray
+    in_shape: tuple
+    out_shape: tuple
+    stride: tuple
+    padding: tuple
+    dilation: tuple
+    scale: float
+    weight_exp: int = 0
+    bias_exp: int = 0
+    dv: int = 0
+    vth: int = 0
+    multiplier: int = 1
+    shift: int = 1
+
+    def meta(self) -> dict:
+        d = asdict(self)
+        d.pop("weight")
+        d.pop("bias")
+        return d
+
+
+@dataclass
+class FixedGraph:
+    """``target`` "loihi" or "int8"; frames enter as round(x ``input_scale``)."""
+
+    model: str
+    target: str
+    input_shape: tuple
+    input_scale: int
+    dt: float
+    layers: list[FixedLayer]
+    post: list[dict] = field(default_factory=list)
+    run_sha256: str = ""
+    report: dict = field(default_factory=dict)
+
+    def apply_post(self, readout: np.ndarray, frame: np.ndarray) -> np.ndarray:
+        from edge_shm.graph import post_op_from_dict
+
+        x = readout[None]
+        for op in self.post:
+            x = post_op_from_dict(op).apply(x, frame[None])
+        return x[0]
+
+    @property
+    def frame_shape(self) -> tuple[int, int]:
+        return tuple(self.input_shape[1:])
+
+    # --- folder -----------------------------------------------------------------------------
+    def save(self, folder: Path) -> None:
+        """Write calibration.json and tensors.npz into ``folder`` (which must exist)."""
+        tensors = {}
+        for layer in self.layers:
+            tensors[f"{layer.name}.weight"] = layer.weight.astype(np.int32)
+            tensors[f"{layer.name}.bias"] = layer.bias.astype(np.int32)
+        with open(folder / "tensors.npz", "wb") as f:
+            np.savez(f, **tensors)
+        meta = {
+            "format": FORMAT_NAME,
+            "format_version": FORMAT_VERSION,
+            **{k: v for k, v in asdict(self).items() if k != "layers"},
+            "layers": [layer.meta() for layer in self.layers],
+            "tensors_sha256": _sha(folder / "tensors.npz"),
+        }
+        (folder / "calibration.json").write_text(json.dumps(meta, indent=2) + "\n")
+
+    @classmethod
+    def load(cls, folder: str | Path) -> FixedGraph:
+        folder = Path(folder)
+        meta_path, npz = folder / "calibration.json", folder / "tensors.npz"
+        if not meta_path.is_file() or not npz.is_file():
+            raise UserError(f"{folder}: not a calibration folder (calibration.json, tensors.npz)")
+        try:
+            meta = json.loads(meta_path.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise UserError(f"{meta_path}: not JSON ({e})") from None
+        if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
+            raise UserError(f"{meta_path}: not an edge-shm calibration")
+        if meta.get("format_version") != FORMAT_VERSION:
+            raise UserError(f"{meta_path}: format version {meta.get('format_version')} unknown")
+        if meta.get("tensors_sha256") != _sha(npz):
+            raise UserError(f"{npz}: checksum differs from calibration.json (tampered)")
+        try:
+            with np.load(npz, allow_pickle=False) as z:
+                arrays = {k: z[k].astype(np.int64) for k in z.files}
+            layers = [
+                FixedLayer(
+                    weight=arrays[f"{m['name']}.weight"],
+                    bias=arrays[f"{m['name']}.bias"],
+                    **{k: tuple(v) if isinstance(v, list) else v for k, v in m.items()},
+                )
+                for m in meta["layers"]
+            ]
+            keys = ("model", "target", "input_scale", "dt", "post", "run_sha256", "report")
+            g = cls(
+                input_shape=tuple(meta["input_shape"]),
+                layers=layers,
+                **{k: meta[k] for k in keys},
+            )
+        except (KeyError, TypeError, ValueError) as e:
+            raise UserError(f"{folder}: malformed calibration ({type(e).__name__}: {e})") from None
+        if g.target not in TARGETS:
+            raise UserError(f"{meta_path}: unknown target {g.target!r}")
+        return g
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def is_calibration(path: Path) -> bool:
+    return (Path(path) / "calibration.json").is_file()
