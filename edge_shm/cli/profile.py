@@ -75,9 +75,10 @@ def profile(
             torch_device=resolve_device(torch_device),
         )
     if fixed is not None:
-        from edge_shm.profile.deployed import deployed_figures
+        from edge_shm.profile.deployed import deployed_budget, deployed_figures
 
         p.run["deployed"] = deployed_figures(fixed, str(calibration), **source)
+        p.memory_budget = deployed_budget(p.memory_budget, p.run["deployed"], dev)
     write_profile(p, output)
     out.print(console_table(p))
     out.print(f"report: {output / 'profile.md'} (+ profile.json, energy.png, memory.png)")
