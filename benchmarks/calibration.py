@@ -31,13 +31,8 @@ def _engine_forecaster(fixed):
     from edge_shm.firmware_sim.int_engine import IntEngine
 
     def run(windows: np.ndarray) -> np.ndarray:
-        out = []
-        for w in windows:
-            engine = IntEngine(fixed)
-            state = engine.initial_state()
-            for f in w:
-                pred, state = engine.step(f, state)
-            out.append(np.clip(pred[0], 0, 1))
+        engine = IntEngine(fixed)
+        out = [np.clip(engine.forecast(w)[0], 0, 1) for w in windows]
         return np.stack(out).astype(np.float32)
 
     return run
@@ -185,12 +180,8 @@ def _ops(key, model, fixed, lib) -> str:
     x, _, _ = load_windows(lib.path, None, "test", OP_WINDOWS)
     prof = profile_model(model, x)
     eff = prof.counts.totals.macs + prof.counts.totals.acs
-    total = 0
+    engine = IntEngine(fixed)
     for w in x[:, :, 0].numpy():
-        engine = IntEngine(fixed)
-        state = engine.initial_state()
-        for f in w:
-            _, state = engine.step(f, state)
-        total += engine.ops.synaptic_ops
-    per = total / len(x)
+        engine.forecast(w)
+    per = engine.ops.synaptic_ops / len(x)
     return f"| {NAMES[key]} | {per:,.0f} | {eff:,.0f} | {_pct(per, eff)} |"

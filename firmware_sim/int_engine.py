@@ -177,6 +177,14 @@ class IntEngine:
         pred, new, _, _ = self.trace_step(frame, state)
         return pred, new
 
+    def forecast(self, window: np.ndarray) -> np.ndarray:
+        """The forecast (C, H', W') after a window of frames (T, H, W) from a zero state (the
+        work adds to ``self.ops``)."""
+        state = self.initial_state()
+        for f in np.asarray(window):
+            pred, state = self.step(f, state)
+        return pred
+
     def run(self, frames: np.ndarray) -> dict:
         """One sequence (T, H, W) from a zero state: ``prediction`` (T, H', W'), ``readout``
         (T, C, H, W) int64, ``spikes`` {layer: (T, C, H, W) bool}."""

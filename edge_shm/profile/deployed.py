@@ -13,12 +13,7 @@ def deployed_figures(fixed, calibration: str, library=None, frames=None, split="
     x, _, _ = load_windows(library, frames, split, max_windows)
     total = IntEngine(fixed)
     for w in x[:, :, 0].numpy():
-        engine = IntEngine(fixed)
-        state = engine.initial_state()
-        for f in w:
-            _, state = engine.step(f, state)
-        for k in ("synaptic_ops", "bias_ops", "neuron_updates"):
-            setattr(total.ops, k, getattr(total.ops, k) + getattr(engine.ops, k))
+        total.forecast(w)
     n = len(x)
     return {
         "calibration": calibration,

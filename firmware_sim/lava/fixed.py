@@ -137,13 +137,9 @@ def run_lava_fixed(fixed, frames: np.ndarray, sink_dir=None) -> dict:
 
 def run_fixed(calib_dir, frames: np.ndarray, python=None) -> list[dict]:
     """Run a calibration folder in Lava fixed_pt on sequences (N, T, H, W), each from a zero
-    state: in-process when Lava imports here, else in ``.venv-lava`` (killed with its whole
-    session on an interrupt or error, as :func:`~edge_shm.firmware_sim.lava.host.run_bundle`)."""
-    import json
-    import subprocess
-
-    from edge_shm.errors import UserError
-    from edge_shm.firmware_sim.lava.host import MAX_SECONDS, _kill, lava_importable, lava_python
+    state: in-process when Lava imports here, else in ``.venv-lava`` (as
+    :func:`~edge_shm.firmware_sim.lava.host.run_bundle`)."""
+    from edge_shm.firmware_sim.lava.host import lava_importable, run_child
 
     frames = np.asarray(frames, np.float32)
     if python is None and lava_importable():
@@ -151,41 +147,29 @@ def run_fixed(calib_dir, frames: np.ndarray, python=None) -> list[dict]:
 
         fixed = FixedGraph.load(calib_dir)
         return [run_lava_fixed(fixed, f) for f in frames]
-    python = python or lava_python()
-    if python is None:
-        raise UserError("Lava is not importable here and no .venv-lava was found")
-    with tempfile.TemporaryDirectory(prefix="edge-shm-lava.") as tmp:
-        fin, fout = Path(tmp) / "frames.npy", Path(tmp) / "out.npz"
-        np.save(fin, frames)
-        cmd = [str(python), "-m", "edge_shm.firmware_sim.lava.fixed", str(calib_dir),
-               "--frames", str(fin), "--out", str(fout), "--sinks", tmp]  # fmt: skip
-        proc = subprocess.Popen(
-            cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
-        )
-        try:
-            _, err = proc.communicate(timeout=MAX_SECONDS)
-        except BaseException:
-            _kill(proc)
-            raise
-        if proc.returncode != 0:
-            tail = (err.strip().splitlines() or ["no output"])[-1]
-            raise UserError(f"Lava fixed_pt run failed in {python}: {tail}")
-        with np.load(fout, allow_pickle=False) as z:
-            meta = json.loads(str(z["meta"]))
-            out = []
-            for i, m in enumerate(meta):
-                spikes = {
-                    k.split("_spikes_", 1)[1]: z[k] for k in z.files if k.startswith(f"{i}_spikes_")
-                }
-                out.append(
-                    {
-                        "prediction": z[f"{i}_prediction"],
-                        "readout": z[f"{i}_readout"],
-                        "spikes": spikes,
-                        **m,
-                    }  # fmt: skip
-                )
-        return out
+    module = "edge_shm.firmware_sim.lava.fixed"
+    return run_child(module, calib_dir, frames, load_fixed_results, python, "Lava fixed_pt run")
+
+
+def load_fixed_results(path) -> list[dict]:
+    import json
+
+    with np.load(path, allow_pickle=False) as z:
+        meta = json.loads(str(z["meta"]))
+        out = []
+        for i, m in enumerate(meta):
+            spikes = {
+                k.split("_spikes_", 1)[1]: z[k] for k in z.files if k.startswith(f"{i}_spikes_")
+            }
+            out.append(
+                {
+                    "prediction": z[f"{i}_prediction"],
+                    "readout": z[f"{i}_readout"],
+                    "spikes": spikes,
+                    **m,
+                }  # fmt: skip
+            )
+    return out
 
 
 def main(argv=None) -> int:

@@ -57,6 +57,13 @@ def run_bundle(bundle_dir, frames: np.ndarray, python=None) -> list[LavaResult]:
         raise UserError(f"Lava runs sequences (N, T, H, W), got shape {frames.shape}")
     if python is None and lava_importable():
         return _run_here(bundle_dir, frames)
+    return run_child("edge_shm.firmware_sim.lava.host", bundle_dir, frames, load_results, python)
+
+
+def run_child(module: str, target, frames: np.ndarray, loader, python=None, what="Lava run"):
+    """``python -m MODULE TARGET --frames F.npy --out R.npz --sinks TMP`` in the Lava
+    environment, in its own session (killed whole on an interrupt or error), in a temporary
+    folder removed afterwards; returns ``loader(R.npz)``."""
     python = python or lava_python()
     if python is None:
         raise UserError(
@@ -66,18 +73,8 @@ def run_bundle(bundle_dir, frames: np.ndarray, python=None) -> list[LavaResult]:
     with tempfile.TemporaryDirectory(prefix="edge-shm-lava.") as tmp:
         fin, fout = Path(tmp) / "frames.npy", Path(tmp) / "out.npz"
         np.save(fin, frames)
-        cmd = [
-            str(python),
-            "-m",
-            "edge_shm.firmware_sim.lava.host",
-            str(bundle_dir),
-            "--frames",
-            str(fin),
-            "--out",
-            str(fout),
-            "--sinks",
-            tmp,
-        ]
+        cmd = [str(python), "-m", module, str(target), "--frames", str(fin), "--out", str(fout),
+               "--sinks", tmp]  # fmt: skip
         proc = subprocess.Popen(
             cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
         )
@@ -88,8 +85,8 @@ def run_bundle(bundle_dir, frames: np.ndarray, python=None) -> list[LavaResult]:
             raise
         if proc.returncode != 0:
             tail = (err.strip().splitlines() or ["no output"])[-1]
-            raise UserError(f"Lava run failed in {python}: {tail}")
-        return load_results(fout)
+            raise UserError(f"{what} failed in {python}: {tail}")
+        return loader(fout)
 
 
 def _kill(proc: subprocess.Popen) -> None:
