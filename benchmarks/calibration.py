@@ -113,7 +113,7 @@ def run(ctx) -> str:
         "",
         "int8 ONNX (QDQ, `edge-shm export --target onnx --int8`, calibrated on 8 train "
         "sequences; synapse inputs and weights int8, neuron and gate arithmetic float), ONNX "
-        "Runtime on this host's CPU (x86; the ARM figure needs an ARM board), 2 held-out "
+        "Runtime on this host's CPU (x86; ARM in the section `arm`), 2 held-out "
         "sequences x 8 frames, forecasts clipped to [0, 1]:",
         "",
         "| model | mean / max abs(int8 - float) forecast | float step (ms) | int8 step (ms) "

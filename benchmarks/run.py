@@ -16,7 +16,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-SECTIONS = ["library", "train", "export", "vector", "profile", "forecast", "calibration"]
+SECTIONS = ["library", "train", "export", "vector", "profile", "forecast", "calibration", "arm"]
 ROOT = Path(__file__).resolve().parent.parent
 
 

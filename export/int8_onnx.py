@@ -67,7 +67,8 @@ def quantize_step_graph(onnx_path: Path, out_path: Path, sequences: np.ndarray) 
     )
 
 
-def _stream_ms(path: Path, seqs: np.ndarray):
+def stream_timed(path: Path, seqs: np.ndarray) -> tuple[np.ndarray, float]:
+    """Forecasts of a step graph over ``seqs`` (N, T, H, W) and its mean step time in ms."""
     from edge_shm.firmware_sim.onnx_runner import OnnxStepper
     from edge_shm.firmware_sim.stepper import stream
 
@@ -79,8 +80,8 @@ def _stream_ms(path: Path, seqs: np.ndarray):
 
 def int8_report(float_path: Path, int8_path: Path, held: np.ndarray) -> dict:
     """int8 vs float forecasts (clipped to [0, 1]) and per-step latency on this CPU."""
-    f_pred, f_ms = _stream_ms(float_path, held)
-    q_pred, q_ms = _stream_ms(int8_path, held)
+    f_pred, f_ms = stream_timed(float_path, held)
+    q_pred, q_ms = stream_timed(int8_path, held)
     diff = np.abs(np.clip(q_pred, 0, 1) - np.clip(f_pred, 0, 1))
     return {
         "sequences": int(held.shape[0]),
