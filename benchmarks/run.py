@@ -16,7 +16,17 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-SECTIONS = ["library", "train", "export", "vector", "profile", "forecast", "calibration", "arm"]
+SECTIONS = [
+    "library",
+    "train",
+    "export",
+    "vector",
+    "profile",
+    "forecast",
+    "calibration",
+    "arm",
+    "interop",
+]
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -39,6 +39,15 @@ def describe_verification(target: str, res: dict) -> str:
             f"(tolerance {res['tolerance']:g}){ties}"
         )
     extra = f"; Lava delays removed {res['delays']} steps" if "delays" in res else ""
+    c = res.get("consumer")
+    if c and c["ran"]:
+        extra += (
+            f"; in {c['consumer']} {c['version']} itself: spikes agree on "
+            f"{100 * c['agreement']:.4f} %, largest |frame - torch| = "
+            f"{c['max_abs_frame_diff']:.3g}"
+        )
+    elif c:
+        extra += f"; not run in the consumer: {c['why']}"
     if res["sequences_with_ties"]:
         free = res["max_abs_frame_diff_tie_free"]
         extra += (
@@ -54,12 +63,20 @@ def describe_verification(target: str, res: dict) -> str:
 
 
 def export_run(
-    run_dir, target: str, out, verify: bool = True, frames=None, log=print, extra=None
+    run_dir,
+    target: str,
+    out,
+    verify: bool = True,
+    frames=None,
+    log=print,
+    extra=None,
+    options: dict | None = None,
 ) -> dict:
     """Export ``run_dir`` to ``out`` for ``target``; returns the export report (export.json).
 
     ``extra(folder, held_out_frames) -> dict`` adds artefacts to the folder before it is
-    renamed into place (its dict joins the report): an int8 ONNX beside the float one."""
+    renamed into place (its dict joins the report): an int8 ONNX beside the float one.
+    ``options`` go to the target's writer (``{"consumer": "snntorch"}`` for NIR)."""
     from edge_shm.data.frames import check_frame_shape
     from edge_shm.export.targets import get_target
     from edge_shm.export.verify import held_out_frames
@@ -94,7 +111,7 @@ def export_run(
         probe_source = "seeded uniform noise (no held-out frames were available)"
     t0 = time.perf_counter()
     with atomic_dir(out) as tmp:
-        report["artefact"] = t.write(model, config, tmp, probe, probe_source)
+        report["artefact"] = t.write(model, config, tmp, probe, probe_source, options or {})
         report["export_seconds"] = time.perf_counter() - t0
         report["verification"] = None
         if verify:

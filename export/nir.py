@@ -25,11 +25,17 @@ def transposed_note(graph) -> dict:
     }
 
 
-def export_nir(model, config: dict, path: Path) -> dict:
-    graph = model.lower()
-    write_nir(graph, path, transposed_note(graph))
+def export_nir(model, config: dict, path: Path, consumer: str = "generic") -> dict:
+    """Write ``model``'s graph for ``consumer`` (export/nir_consumers.py); refuses (one line,
+    nothing written) when that consumer cannot compute it."""
+    from edge_shm.export.nir_consumers import adapt_graph
+
+    graph, meta = adapt_graph(model.lower(), consumer)
+    write_nir(graph, path, {**transposed_note(graph), **meta})
     lifs = graph.lif_layers()
     return {
+        "written_for": consumer,
+        "load": meta["consumer_load"],
         "nodes": ["input", *[layer.name for layer in graph.layers], "output"],
         "dt": float(graph.dt),
         "tau": float(lifs[0].scalar("tau")) if lifs else None,

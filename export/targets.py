@@ -23,24 +23,24 @@ class Target:
     artefact: str  # what the export folder holds, for people
     lowered: bool  # needs the deployment graph
     verify_sequences: int
-    write: Callable  # (model, config, folder, probe, probe_source) -> artefact facts (dict)
+    write: Callable  # (model, config, folder, probe, probe_source, options) -> facts (dict)
     verify: Callable  # (model, folder, frames) -> verification report (dict)
     describe: Callable  # (artefact facts) -> one line
 
 
-def _write_onnx(model, config, folder: Path, probe, probe_source) -> dict:
+def _write_onnx(model, config, folder: Path, probe, probe_source, options) -> dict:
     from edge_shm.export.onnx import export_onnx
 
     return export_onnx(model, config, folder / "model.onnx")
 
 
-def _write_nir(model, config, folder: Path, probe, probe_source) -> dict:
+def _write_nir(model, config, folder: Path, probe, probe_source, options) -> dict:
     from edge_shm.export.nir import export_nir
 
-    return export_nir(model, config, folder / "model.nir")
+    return export_nir(model, config, folder / "model.nir", options.get("consumer", "generic"))
 
 
-def _write_lava(model, config, folder: Path, probe, probe_source) -> dict:
+def _write_lava(model, config, folder: Path, probe, probe_source, options) -> dict:
     from edge_shm.export.lava_bundle import export_bundle
 
     export_bundle(model, config, folder, probe, probe_source)
@@ -80,7 +80,8 @@ TARGETS: dict[str, Target] = {
             _write_nir,
             _verify("nir"),
             lambda a: (
-                f"NIR graph, dt {a['dt']:g} s" + (f", tau {a['tau']:g} s" if a.get("tau") else "")
+                f"NIR graph for {a.get('written_for', 'generic')}, dt {a['dt']:g} s"
+                + (f", tau {a['tau']:g} s" if a.get("tau") else "")
             ),
         ),
         Target(

@@ -179,7 +179,11 @@ def verify_onnx(model, path, frames: np.ndarray) -> dict:
 
 
 def verify_nir(model, path, frames: np.ndarray) -> dict:
-    """The numpy simulator on the NIR file read back vs torch ``trace_step``."""
+    """The numpy simulator on the NIR file read back vs torch ``trace_step``; for a file
+    written for a consumer (``--for``), the consumer too when it is installed."""
+    import nir
+
+    from edge_shm.export.nir_consumers import consumer_of
     from edge_shm.export.reference import torch_trace
     from edge_shm.firmware_sim.nir_sim import run_nir_file
 
@@ -189,7 +193,14 @@ def verify_nir(model, path, frames: np.ndarray) -> dict:
         reps.append(
             spike_report(torch_trace(model, seq), got.spikes, got.prediction, model.thresholds())
         )
-    return merge(reps, frames)
+    res = merge(reps, frames)
+    consumer = consumer_of(nir.read(str(path)).metadata)
+    if consumer != "generic":
+        from edge_shm.export.nir_consumer_run import verify_in_consumer
+
+        res["consumer"] = verify_in_consumer(model, path, frames, consumer)
+        res["ok"] = bool(res["ok"] and res["consumer"].get("ok", True))
+    return res
 
 
 def verify_lava(model, bundle_dir, frames: np.ndarray) -> dict:

@@ -26,6 +26,10 @@ if [ "$(cat .venv/.stamp 2>/dev/null)" != "$hash" ]; then
     .venv/bin/python -m pip install -q torch==2.13.0
     .venv/bin/python -m pip install -q --no-deps norse==1.1.0
     .venv/bin/python -m pip install -q -e ".[host,dev]"
+    # Test dependencies only: the frameworks that load our NIR files (tests/export/
+    # test_nir_consumers.py). --no-deps: sinabs pins nir<=1.0.4 and wants samna (unused here).
+    .venv/bin/python -m pip install -q pbr
+    .venv/bin/python -m pip install -q --no-deps snntorch==1.0.0 sinabs==3.1.3
     echo "$hash" > .venv/.stamp
 fi
 

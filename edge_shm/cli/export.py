@@ -38,6 +38,12 @@ def export_cmd(
     int8: Path = typer.Option(
         None, "--int8", help="onnx: also model.int8.onnx (QDQ), calibrated on this library."
     ),
+    consumer: str = typer.Option(
+        "generic",
+        "--for",
+        help="nir: the framework that will load the file (norse, snntorch, sinabs, generic); "
+        "its parameters are written so that it computes this model's steps, or refused.",
+    ),
 ) -> None:
     """Export a trained run: ONNX step graph, NIR graph or Lava bundle; verified by default."""
     from edge_shm.errors import UserError
@@ -45,6 +51,8 @@ def export_cmd(
     from edge_shm.export.targets import get_target
 
     t = get_target(target)
+    if consumer != "generic" and target != "nir":
+        raise UserError(f"--for is for --target nir, not {target}")
     if fixed_point is not None:
         from edge_shm.export.fixed_point import export_fixed
 
@@ -56,7 +64,16 @@ def export_cmd(
     extra = None
     if int8 is not None:
         extra = _int8_step(int8, target)
-    report = export_run(run, target, output, verify=verify, frames=frames, log=_log, extra=extra)
+    report = export_run(
+        run,
+        target,
+        output,
+        verify=verify,
+        frames=frames,
+        log=_log,
+        extra=extra,
+        options={"consumer": consumer},
+    )
     ver = "" if report["verification"] is not None else " (not verified: --no-verify)"
     _log(f"exported {report['model']} -> {output}: {t.describe(report['artefact'])}{ver}")
 
