@@ -26,6 +26,7 @@ SECTIONS = [
     "calibration",
     "arm",
     "interop",
+    "onsite",
 ]
 ROOT = Path(__file__).resolve().parent.parent
 

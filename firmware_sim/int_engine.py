@@ -211,3 +211,21 @@ class IntEngine:
         state = sum(int(np.prod(la.out_shape)) * state_b for la in fx.layers if la.lif)
         scratch = max(int(np.prod(la.out_shape)) for la in fx.layers) * 4
         return {"weights": weights, "biases": biases, "state": state, "scratch": scratch}
+
+
+class EngineStepper:
+    """The integer engine behind the Stepper protocol (batch 1): frames (1, 1, H, W) in,
+    forecasts (1, 1, H', W') out, so that device loops written for Steppers run it."""
+
+    def __init__(self, engine: IntEngine):
+        self.engine = engine
+        self.frame_shape = tuple(engine.fixed.frame_shape)
+
+    def initial_state(self, batch: int = 1):
+        if batch != 1:
+            raise ValueError("the integer engine steps one sequence at a time")
+        return self.engine.initial_state()
+
+    def step(self, frame: np.ndarray, state):
+        pred, state = self.engine.step(np.asarray(frame)[0, 0], state)
+        return np.asarray(pred)[None].astype(np.float32), state

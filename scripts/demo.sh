@@ -51,4 +51,9 @@ done
 $E compare "$OUT/run-forecast-snn" "$OUT/run-snn" "$OUT/run-lstm" --library "$OUT/cracks.h5" \
     -o "$OUT/comparison"
 
+echo "== 6. on site: the shipped sensor images, frame by frame, with remaining life"
+$E forecast "$OUT/run-forecast-snn" --frames examples/sensor/frames --roi center --crack dark \
+    --cycles-file examples/sensor/cycles.json --stress-range-mpa 200 --plate-width-mm 10 \
+    --critical-length 8 --profile "$OUT/profile-forecast-snn-loihi2" -o "$OUT/onsite"
+
 .venv/bin/python -m edge_shm.reports.demo "$OUT"

@@ -46,3 +46,16 @@ if [ "$(cat .venv-lava/.stamp 2>/dev/null)" != "$hash" ]; then
              "Lava features and their tests will be skipped." >&2
     fi
 fi
+
+# Debian's Chromium for the dashboard's test in a real headless browser (tests/cli/
+# test_forecast.py). Installed once; needs root and apt (a fresh CI machine has both).
+if ! command -v chromium >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "setup: installing Debian's chromium (headless browser test of the dashboard)"
+        apt-get install -y -q chromium >/dev/null 2>&1 \
+            || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium >/dev/null; }
+    else
+        echo "setup: chromium is missing and cannot be installed here (no root or apt);" \
+             "the dashboard's browser test will fail" >&2
+    fi
+fi

@@ -13,13 +13,14 @@ TORCH_FREE = (
     "edge_shm.graph",
     "edge_shm.firmware_sim",
     "edge_shm.calibration",
+    "edge_shm.onsite",
 )
 NEEDS_LAVA = {"edge_shm.firmware_sim.lava.io"}  # defines a Lava process: imports lava-nc
 
 
 def test_device_side_packages_import_without_torch():
-    """Every module of data, neuro, graph, firmware_sim and calibration imports with torch made
-    unimportable (the host has torch; this proves nothing reaches for it)."""
+    """Every module of data, neuro, graph, firmware_sim, calibration and onsite imports with
+    torch made unimportable (the host has torch; this proves nothing reaches for it)."""
     code = f"""
 import importlib, pkgutil, sys
 sys.modules["torch"] = None  # any "import torch" now raises ImportError

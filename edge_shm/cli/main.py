@@ -24,10 +24,10 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from edge_shm.cli import calibrate, export, library, models, profile, vector
+    from edge_shm.cli import calibrate, export, forecast, library, models, profile, vector
 
     app.add_typer(library.app, name="library")
-    for module in (models, export, calibrate, vector, profile):
+    for module in (models, export, calibrate, vector, profile, forecast):
         module.register(app)
 
 

@@ -150,7 +150,7 @@ def _tiff_page(page) -> np.ndarray:
     return img
 
 
-def _image_files(folder: Path) -> list[Path]:
+def image_files(folder: Path) -> list[Path]:
     files = sorted(f for f in folder.iterdir() if not f.name.startswith("."))
     bad = [f for f in files if not f.is_file() or f.suffix.lower() not in IMAGE_SUFFIXES]
     if bad:
@@ -164,7 +164,7 @@ def read_sequence(folder: str | os.PathLike) -> np.ndarray:
     """The images of one folder, in name order, as a sequence (T, H, W)."""
     folder = Path(folder)
     frames = []
-    for f in _image_files(folder):
+    for f in image_files(folder):
         img = read_image(f)
         frames.extend(img if img.ndim == 3 else [img])
     shapes = sorted({im.shape for im in frames})

@@ -51,3 +51,20 @@ def streaming_rollout(model, frames: np.ndarray) -> np.ndarray:
         out, state = model.step(x[:, t, None], state)
         outs.append(out[:, 0])
     return torch.stack(outs, dim=1).cpu().numpy()
+
+
+class TorchStepper:
+    """A torch predictor as a device-side Stepper: numpy frames in, numpy forecasts out."""
+
+    def __init__(self, model):
+        self.model = model.eval()
+        self.frame_shape = (model.height, model.width)
+
+    def initial_state(self, batch: int = 1):
+        return self.model.initial_state(batch, self.model.device)
+
+    @torch.no_grad()
+    def step(self, frame: np.ndarray, state):
+        x = torch.as_tensor(np.asarray(frame, np.float32), device=self.model.device)
+        out, state = self.model.step(x, state)
+        return out.cpu().numpy(), state

@@ -58,6 +58,16 @@ def build_report(out: Path) -> Path:
             "|---|---|---|---|",
         ]
         lines += [_profile_row(p, out) for p in profiles] + [""]
+    onsite = out / "onsite" / "REPORT.md"
+    if onsite.is_file():
+        body = onsite.read_text().split("\n", 1)[1]
+        lines += [
+            "## On site: the sensor images, frame by frame",
+            body.strip(),
+            "",
+            "Figures: `onsite/forecast.png`, `onsite/forecast.gif`.",
+            "",
+        ]
     lines += ["## Run reports", ""]
     for run in sorted(out.glob("run-*")):
         if (run / "evaluation.md").is_file():

@@ -1,0 +1,162 @@
+"""The on-site loop: each arriving frame -> forecasts, crack geometry, remaining life, a record.
+
+One :class:`ForecastLoop` per run. ``push(arrival)`` returns the frame's record (the JSON line,
+schema in docs/forecast.md) and keeps what the dashboard and the final outputs show.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from edge_shm.onsite import remaining as R
+from edge_shm.onsite.sources import Arrival
+
+
+@dataclass
+class LoopConfig:
+    """What the loop needs besides the model (units in the names)."""
+
+    n_in: int
+    horizon: int
+    pixel_mm: float
+    critical_mm: float
+    cycles_per_frame: float | None = None
+    cycles_at: list[float] | None = None  # the counter at each accepted frame (--cycles-file)
+    stress_range_mpa: float | None = None
+    width_mm: float | None = None
+    a_offset_mm: float = 0.0
+    trend: int = 3
+    binary: bool = True
+
+
+def geometry(frame: np.ndarray, pixel_mm: float, a_offset_mm: float = 0.0) -> dict:
+    """The crack in a frame, from the vector encoder as ``evaluate`` encodes it (skeleton gaps
+    up to 6 px joined): projected length ``a_mm`` (tip x from the frame's left edge + offset),
+    path length, tip, polyline and kink angles, all in mm."""
+    from edge_shm.vector.compare import encode_for_comparison
+    from edge_shm.vector.measures import kink_angles_deg, main_length_mm, tip_mm
+
+    g = encode_for_comparison(frame, pixel_mm)
+    if g.is_empty:
+        return {"crack": False}
+    pts = g.to_mm(g.nodes)
+    return {
+        "crack": True,
+        "a_mm": float(tip_mm(g)[0]) + a_offset_mm,
+        "length_mm": main_length_mm(g),
+        "tip_mm": [float(v) for v in tip_mm(g)],
+        "polyline_mm": np.round(pts, 4).tolist(),
+        "kink_angles_deg": np.round(kink_angles_deg(pts), 2).tolist(),
+    }
+
+
+class ForecastLoop:
+    def __init__(self, forecaster, cfg: LoopConfig, energy: dict | None = None, info=None):
+        """``forecaster``: a StreamingForecaster (or WindowRerunForecaster) of ``cfg``'s
+        n_in and horizon."""
+        self.cfg, self.energy, self.info = cfg, energy, info or {}
+        self.forecaster = forecaster
+        self.shape = tuple(forecaster.stepper.frame_shape)
+        self.records: list[dict] = []
+        self.frames: list[np.ndarray] = []  # accepted frames, packed crack maps (> 0.5)
+        self.forecast_maps: list[list[np.ndarray]] = []  # per accepted frame, per horizon
+        self.a_obs: list[float | None] = []
+        self.cycles_obs: list[float | None] = []
+        self.lock = threading.Lock()  # the dashboard reads while the loop writes
+
+    def _cycles(self, arrival: Arrival) -> float | None:
+        if arrival.cycles is not None:
+            return arrival.cycles
+        if self.cfg.cycles_at is not None and len(self.a_obs) < len(self.cfg.cycles_at):
+            return float(self.cfg.cycles_at[len(self.a_obs)])
+        if self.cfg.cycles_per_frame is not None:
+            return self.cfg.cycles_per_frame * len(self.a_obs)
+        return None
+
+    def push(self, arrival: Arrival) -> dict:
+        t0 = time.perf_counter()
+        rec = {"frame": len(self.records), "name": arrival.name}
+        if arrival.frame is None:
+            rec.update(status="skipped", error=arrival.error)
+            with self.lock:
+                self.records.append(rec)
+            return rec
+        cfg = self.cfg
+        steps = self.forecaster.steps
+        forecasts = self.forecaster.push(arrival.frame)
+        obs = geometry(arrival.frame, cfg.pixel_mm, cfg.a_offset_mm)
+        cycles = self._cycles(arrival)
+        a_now = obs.get("a_mm")
+        a_list = [*self.a_obs, a_now]
+        growth = R.growth_per_frame(a_list, cfg.trend)
+        fc = [
+            {"horizon": k, **geometry(f, cfg.pixel_mm, cfg.a_offset_mm)}
+            for k, f in enumerate(forecasts, start=1)
+        ]
+        trend = None if a_now is None else R.frames_to_critical(a_now, cfg.critical_mm, growth)
+        ahead = R.first_horizon_reaching([f.get("a_mm") for f in fc], cfg.critical_mm)
+        if a_now is not None and a_now >= cfg.critical_mm:
+            ahead = 0
+        rec.update(
+            status="ok",
+            cycles=cycles,
+            observed=obs,
+            growth_mm_per_frame=growth,
+            forecast=fc,
+            frames_to_critical={"trend": trend, "forecast": ahead},
+        )
+        rec.update(self._life(a_list, [*self.cycles_obs, cycles], a_now, trend))
+        rec["warning"] = R.warning_level(a_now, cfg.critical_mm, cfg.horizon, trend, ahead)
+        rec["steps"] = self.forecaster.steps - steps
+        rec["latency_ms"] = 1e3 * (time.perf_counter() - t0)
+        with self.lock:
+            self.records.append(rec)
+            self.a_obs.append(a_now)
+            self.cycles_obs.append(cycles)
+            self.frames.append(np.packbits(arrival.frame > 0.5))
+            self.forecast_maps.append([np.packbits(f > 0.5) for f in forecasts])
+        return rec
+
+    def _life(self, a_list, cycles, a_now, frames_trend) -> dict:
+        """Paris-law fit and cycles to critical, where cycles are known (else the reason)."""
+        cfg = self.cfg
+        pairs = [
+            (a, c) for a, c in zip(a_list, cycles, strict=True) if a is not None and c is not None
+        ]
+        if a_now is None or not pairs:
+            return {
+                "paris": {"why": "no cycles known (library cycles or --cycles-per-frame)"},
+                "cycles_to_critical": None,
+            }
+        out = {"paris": None, "cycles_to_critical": None}
+        if cfg.stress_range_mpa and cfg.width_mm:
+            a, n = (np.array(v) for v in zip(*pairs, strict=True))
+            fit = R.fit_paris(a, n, cfg.stress_range_mpa, cfg.width_mm)
+            if fit is not None:
+                out["paris"] = fit.to_dict()
+                out["cycles_to_critical"] = {
+                    "method": "paris",
+                    **R.cycles_to_critical(
+                        fit, a_now, cfg.critical_mm, cfg.stress_range_mpa, cfg.width_mm
+                    ),
+                }
+                return out
+            out["paris"] = {"why": "fewer than 3 frames of growth"}
+        else:
+            out["paris"] = {
+                "why": "no stress range and plate width (--stress-range-mpa, --plate-width-mm)"
+            }
+        if frames_trend is not None and len(pairs) >= 2:
+            per_frame = (pairs[-1][1] - pairs[max(0, len(pairs) - 1 - cfg.trend)][1]) / min(
+                cfg.trend, len(pairs) - 1
+            )
+            n = frames_trend * per_frame
+            out["cycles_to_critical"] = {"method": "trend", "cycles": n, "low": None, "high": None}
+        return out
+
+    def config(self) -> dict:
+        return asdict(self.cfg)

@@ -1,0 +1,223 @@
+"""What a forecast run leaves behind (docs/forecast.md): JSON lines, plots, GIF, report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from edge_shm.onsite.render import overlay, unpack
+
+JSONL = "forecast.jsonl"
+
+
+def _clean(v):
+    if isinstance(v, float) and not np.isfinite(v):
+        return None
+    if isinstance(v, dict):
+        return {k: _clean(x) for k, x in v.items()}
+    if isinstance(v, list | tuple):
+        return [_clean(x) for x in v]
+    if isinstance(v, np.generic):
+        return _clean(v.item())
+    return v
+
+
+SUMMARY_KEYS = (
+    "frame",
+    "name",
+    "observed",
+    "growth_mm_per_frame",
+    "frames_to_critical",
+    "cycles_to_critical",
+    "paris",
+    "warning",
+)
+
+
+def pick(rec: dict | None, keys) -> dict | None:
+    """The record's ``keys`` (None without a record)."""
+    return None if rec is None else {k: rec.get(k) for k in keys}
+
+
+def record_line(rec: dict) -> str:
+    """One JSON line (NaN and infinities written as null: strict JSON)."""
+    return json.dumps(_clean(rec), separators=(",", ":"), allow_nan=False)
+
+
+def peak_memory_mb() -> dict:
+    """Peak resident memory of this process and of its largest child so far (Linux: KiB)."""
+    import resource
+
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return {"process": round(own, 1), "largest_child": round(child, 1)}
+
+
+def summary(loop, stopped_by: str) -> dict:
+    ok = [r for r in loop.records if r["status"] == "ok"]
+    last = ok[-1] if ok else None
+    lat = np.array([r["latency_ms"] for r in ok]) if ok else np.zeros(0)
+    return _clean(
+        {
+            **loop.info,
+            "config": loop.config(),
+            "frames": len(ok),
+            "skipped": [
+                {"name": r["name"], "error": r["error"]}
+                for r in loop.records
+                if r["status"] != "ok"
+            ],
+            "stopped_by": stopped_by,
+            "latency_ms": {
+                "median": float(np.median(lat)) if lat.size else None,
+                "max": float(lat.max()) if lat.size else None,
+            },
+            "energy": loop.energy,
+            "peak_memory_MB": peak_memory_mb(),
+            "last": pick(last, SUMMARY_KEYS),
+        }
+    )
+
+
+def plot(loop, path: Path) -> None:
+    """Crack length against frame (observed, and each frame's forecasts) beside the last frame
+    with its forecast drawn over it."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ok = [r for r in loop.records if r["status"] == "ok"]
+    fig, (ax, im) = plt.subplots(1, 2, figsize=(12, 4.2), gridspec_kw={"width_ratios": [1.2, 1]})
+    idx = np.arange(len(ok))
+    a = [r["observed"].get("a_mm", np.nan) for r in ok]
+    ax.plot(idx, a, "o-", color="k", label="observed")
+    for i, r in enumerate(ok):
+        fa = [f.get("a_mm", np.nan) for f in r["forecast"]]
+        if fa:
+            ax.plot(
+                [i, *range(i + 1, i + 1 + len(fa))],
+                [a[i], *fa],
+                "--",
+                color="tab:red",
+                alpha=0.5,
+                label="forecast" if i == len(ok) - 1 else None,
+            )
+    ax.axhline(loop.cfg.critical_mm, color="tab:orange", label="critical length")
+    ax.set_xlabel("frame")
+    ax.set_ylabel("crack length a (mm, projected)")
+    ax.legend(loc="upper left")
+    ax.set_title("crack length: observed and forecast")
+    if loop.frames:
+        shape = loop.shape
+        fr = unpack(loop.frames[-1], shape)
+        fc = [unpack(b, shape) for b in loop.forecast_maps[-1]]
+        im.imshow(overlay(fr, fc, 1))
+        im.set_title(f"{ok[-1]['name']}: crack (white), forecast +1 (red), +2.. (orange)")
+    im.axis("off")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def gif(loop, path: Path, ms_per_frame: int = 500) -> None:
+    from PIL import Image
+
+    shape = loop.shape
+    pics = [
+        Image.fromarray(overlay(unpack(f, shape), [unpack(b, shape) for b in fc], 3))
+        for f, fc in zip(loop.frames, loop.forecast_maps, strict=True)
+    ]
+    if pics:
+        pics[0].save(path, save_all=True, append_images=pics[1:], duration=ms_per_frame, loop=0)
+
+
+def _fmt(v, unit: str, digits: int = 3) -> str:
+    return "n/a" if v is None else f"{v:.{digits}g} {unit}"
+
+
+def report(loop, summ: dict) -> str:
+    last = summ["last"] or {}
+    ftc = last.get("frames_to_critical") or {}
+    ctc = last.get("cycles_to_critical") or {}
+    obs = last.get("observed") or {}
+    paris = last.get("paris") or {}
+    energy = summ.get("energy") or {}
+    lines = [
+        "# On-site crack forecast",
+        "",
+        f"Model: {summ.get('model')} ({summ.get('backend')} backend), "
+        f"source: {summ.get('source')}.",
+        f"Frames: {summ['frames']} processed, {len(summ['skipped'])} skipped; stopped by "
+        f"{summ['stopped_by']}. Latency per frame: median "
+        f"{_fmt(summ['latency_ms']['median'], 'ms')}, max {_fmt(summ['latency_ms']['max'], 'ms')}.",
+        "",
+        "| quantity | value |",
+        "|---|---|",
+        f"| crack length a (projected) | {_fmt(obs.get('a_mm'), 'mm')} |",
+        f"| crack path length | {_fmt(obs.get('length_mm'), 'mm')} |",
+        f"| growth (last {loop.cfg.trend} frames) | "
+        f"{_fmt(last.get('growth_mm_per_frame'), 'mm/frame')} |",
+        f"| critical length | {_fmt(loop.cfg.critical_mm, 'mm')} |",
+        f"| frames to critical, by the trend | {_fmt(ftc.get('trend'), 'frames')} |",
+        f"| frames to critical, by the forecast (horizon {loop.cfg.horizon}) | "
+        f"{ftc.get('forecast') if ftc.get('forecast') is not None else f'> {loop.cfg.horizon}'} |",
+        f"| cycles to critical ({ctc.get('method', 'n/a')}) | {_fmt(ctc.get('cycles'), 'cycles')}"
+        + (
+            f" (5-95 %: {_fmt(ctc.get('low'), '')} to {_fmt(ctc.get('high'), 'cycles')})"
+            if ctc.get("low") is not None
+            else ""
+        )
+        + " |",
+        "| Paris fit C, m | "
+        + (
+            f"{paris['C']:.3g} m/cycle/(MPa sqrt(m))^m, {paris['m']:.3g}"
+            if "C" in paris
+            else paris.get("why", "n/a")
+        )
+        + " |",
+        f"| warning level | **{last.get('warning', 'unknown')}** |",
+        "| energy per forecast | "
+        + (
+            f"{energy['per_forecast_uJ']:.3g} uJ on {energy['device']}"
+            if energy.get("per_forecast_uJ") is not None
+            else "not given (--profile)"
+        )
+        + " |",
+        "",
+        "`forecast.png`: crack length against frame, observed and forecast, and the last frame "
+        "with its forecast. `forecast.gif`: every frame with its forecast. `forecast.jsonl`: one "
+        "record per frame (docs/forecast.md).",
+    ]
+    lines += [
+        "",
+        "| frame | name | a (mm) | growth (mm/frame) | forecast a, +1 .. +H (mm) "
+        "| frames to critical (trend / forecast) | warning |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in loop.records:
+        if r["status"] != "ok":
+            lines.append(f"| {r['frame']} | {r['name']} | skipped: {r['error']} | | | | |")
+            continue
+        fa = ", ".join(_fmt(f.get("a_mm"), "", 3).strip() for f in r["forecast"]) or "-"
+        ftc = r["frames_to_critical"]
+        lines.append(
+            f"| {r['frame']} | {r['name']} | {_fmt(r['observed'].get('a_mm'), '', 3)} | "
+            f"{_fmt(r['growth_mm_per_frame'], '', 2)} | {fa} | "
+            f"{_fmt(ftc['trend'], '', 2)} / {'-' if ftc['forecast'] is None else ftc['forecast']}"
+            f" | {r['warning']} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def write_all(loop, folder: Path, stopped_by: str) -> dict:
+    from edge_shm.jsonio import write_json
+
+    summ = summary(loop, stopped_by)
+    write_json(folder / "summary.json", summ)
+    plot(loop, folder / "forecast.png")
+    gif(loop, folder / "forecast.gif")
+    (folder / "REPORT.md").write_text(report(loop, summ))
+    return summ

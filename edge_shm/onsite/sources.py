@@ -1,0 +1,127 @@
+"""Where frames come from: a stack, an image folder, a library sample, or a watched folder.
+
+Every source yields :class:`Arrival` items in order. A finite source refuses a bad image with
+one line (the run stops before writing anything); ``watch`` reports it in the arrival
+(``error``) and goes on, as a device must.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from edge_shm.errors import UserError
+from edge_shm.onsite.intake import Intake, read_frame
+
+
+@dataclass
+class Arrival:
+    name: str
+    frame: np.ndarray | None  # (H, W) float32, None when the image was refused
+    cycles: float | None = None  # load cycles at this frame, when known
+    error: str | None = None
+
+
+@dataclass
+class Source:
+    """A finite sequence of arrivals plus what is known of its physics."""
+
+    arrivals: list[Arrival]
+    description: str
+    physics: dict = field(default_factory=dict)  # stress_range_mpa, width_mm, a_offset_mm
+
+    def __iter__(self) -> Iterator[Arrival]:
+        return iter(self.arrivals)
+
+
+def stack_source(frames: np.ndarray, intake: Intake, name: str) -> Source:
+    """A (T, H, W) array, each frame through the intake."""
+    frames = np.asarray(frames)
+    if frames.ndim == 4 and frames.shape[0] == 1:
+        frames = frames[0]
+    if frames.ndim != 3:
+        raise UserError(f"{name}: expected one sequence (T, H, W), got shape {frames.shape}")
+    if len(frames) == 0:
+        raise UserError(f"{name}: no frames")
+    arr = [Arrival(f"{name}[{t}]", intake.frame(f, f"{name}[{t}]")) for t, f in enumerate(frames)]
+    return Source(arr, f"{name} ({len(frames)} frames)")
+
+
+def folder_source(folder: Path, intake: Intake) -> Source:
+    from edge_shm.data.frames import image_files
+
+    files = image_files(folder)
+    return Source([Arrival(f.name, read_frame(f, intake)) for f in files], f"{folder}/")
+
+
+def library_source(path: Path, sample: int, intake: Intake) -> Source:
+    """One sample of a library, with its load cycles per frame and its loads (fcg)."""
+    from edge_shm.data.library import read_library
+
+    lib = read_library(path)
+    if not 0 <= sample < len(lib.frames):
+        raise UserError(f"{path}: no sample {sample} (it holds {len(lib.frames)})")
+    cycles = lib.physics.get("frame_cycles")
+    src = stack_source(lib.frames[sample], intake, f"{path.name}:{sample}")
+    physics = {"pixel_mm": lib.pixel_mm}
+    if cycles is not None:
+        for a, c in zip(src.arrivals, cycles[sample], strict=True):
+            a.cycles = float(c)
+    if "loads_mpa" in lib.physics and "width_mm" in lib.params:
+        physics |= {
+            "stress_range_mpa": float(np.mean(lib.physics["loads_mpa"][sample][:, 0])),
+            "width_mm": float(lib.params["width_mm"]),
+            "source": "the sample's mean tension and the plate width (library physics)",
+        }
+    src.physics = physics
+    src.description = f"sample {sample} of {path} ({len(src.arrivals)} frames)"
+    return src
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return -1
+
+
+def watch(folder: Path, intake: Intake, max_frames: int | None, poll_s: float = 0.2, stop=None):
+    """Arrivals from ``folder`` as images are written (name order; files already there first).
+
+    A file is taken once its size is the same on two polls (a writer has finished). Runs until
+    ``max_frames`` arrivals, or ``stop()`` returns True, or KeyboardInterrupt (the caller's)."""
+    from edge_shm.data.frames import IMAGE_SUFFIXES
+
+    if not folder.is_dir():
+        raise UserError(f"--watch {folder}: not a folder")
+    seen: set[str] = set()
+    sizes: dict[str, int] = {}
+    count = 0
+    while max_frames is None or count < max_frames:
+        if stop is not None and stop():
+            return
+        ready = []
+        for f in sorted(folder.iterdir()):
+            if f.name in seen or f.name.startswith(".") or not f.is_file():
+                continue
+            size = _size(f)
+            if size > 0 and sizes.get(f.name) == size:
+                ready.append(f)
+            sizes[f.name] = size
+        for f in ready:
+            seen.add(f.name)
+            if f.suffix.lower() not in IMAGE_SUFFIXES:
+                yield Arrival(f.name, None, error=f"{f.name}: not a PNG or TIFF image")
+            else:
+                try:
+                    yield Arrival(f.name, read_frame(f, intake))
+                except UserError as e:
+                    yield Arrival(f.name, None, error=str(e))
+            count += 1
+            if max_frames is not None and count >= max_frames:
+                return
+        time.sleep(poll_s)
