@@ -24,10 +24,19 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from edge_shm.cli import calibrate, export, forecast, library, models, profile, vector
+    from edge_shm.cli import (
+        analyze,
+        calibrate,
+        export,
+        forecast,
+        library,
+        models,
+        profile,
+        vector,
+    )
 
     app.add_typer(library.app, name="library")
-    for module in (models, export, calibrate, vector, profile, forecast):
+    for module in (models, export, calibrate, vector, profile, forecast, analyze):
         module.register(app)
 
 

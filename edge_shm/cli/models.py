@@ -66,6 +66,9 @@ def train(
     max_windows: int = typer.Option(None, help="Use at most this many training windows."),
     resume: bool = typer.Option(True, help="Continue a run directory with the same settings."),
     device: str = typer.Option("auto", help=DEVICE_HELP),
+    paper_size: bool = typer.Option(
+        False, "--paper-size", help="The paper's layer sizes (convlstm, predrnnpp, simvp, stclif)."
+    ),
 ) -> None:
     """Train a predictor on the library's train split (MSE, Adam), resumable."""
     from edge_shm.data.library import read_library
@@ -74,7 +77,7 @@ def train(
     from edge_shm.training import train as run_training
     from edge_shm.training.checkpoint import is_run
     from edge_shm.training.dataset import WindowDataset
-    from edge_shm.training.loop import resolve_device
+    from edge_shm.training.loop import check_window, resolve_device
 
     model_class(model)
     cfg = TrainConfig(
@@ -82,11 +85,17 @@ def train(
     )
     cfg.max_train_windows, cfg.schedule = max_windows, schedule
     cfg.crack_pixel_weight = crack_pixel_weight
+    if paper_size:
+        preset = getattr(model_class(model).config_class, "PAPER", None)
+        if not preset:
+            raise UserError(f"--paper-size: model {model!r} has no paper-size preset")
+        cfg.model_options = {**preset, "size": "paper"}
     cfg.check()
     resolve_device(device)
     plan_outputs([Output(output, "run folder", True, is_run)], [library])
     lib = read_library(library, load_physics=False)
-    n = len(WindowDataset(lib, "train", n_out=1))
+    window = check_window(model, lib)
+    n = len(WindowDataset(lib, "train", n_out=1 if window is None else window[1]))
     n = n if max_windows is None else min(n, max_windows)
     done = 0
     if resume and (output / "metrics.json").is_file():

@@ -169,8 +169,16 @@ def _horizon_figures(h: dict) -> dict:
 
 
 def evaluate(model, lib, geometry: bool = True) -> Evaluation:
-    """All test-split figures for a next-frame model (a window of n_in frames -> 1 frame)."""
+    """All test-split figures for a next-frame model (a window of n_in frames -> 1 frame), or
+    for a sequence model (n_in -> n_out windows: :mod:`edge_shm.evaluation.sequence`)."""
     from edge_shm.training.dataset import WindowDataset
+
+    if getattr(model, "window", None) is not None:
+        from edge_shm.evaluation.sequence import evaluate_sequence
+        from edge_shm.training.loop import check_window
+
+        check_window(model.name, lib)
+        return evaluate_sequence(model, lib)
 
     data = WindowDataset(lib, "test", n_out=1)
     x, y = data.batch(np.arange(len(data)))

@@ -5,7 +5,14 @@ from __future__ import annotations
 from edge_shm.errors import UserError
 
 _MODELS: dict[str, type] = {}
-_BUILTIN = ("edge_shm.models.snn", "edge_shm.models.forecast_snn", "edge_shm.models.recurrent")
+_BUILTIN = (
+    "edge_shm.models.snn",
+    "edge_shm.models.forecast_snn",
+    "edge_shm.models.recurrent",
+    "edge_shm.models.convlstm",
+    "edge_shm.models.simvp",
+    "edge_shm.models.stclif",
+)
 
 
 def register(name: str):

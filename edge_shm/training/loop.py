@@ -26,6 +26,21 @@ from edge_shm.training import checkpoint as ck
 from edge_shm.training.config import TrainConfig
 from edge_shm.training.dataset import WindowDataset
 from edge_shm.training.losses import loss_fn
+from edge_shm.training.sequence import sampling_eta, sequence_loss
+
+
+def check_window(model: str, lib) -> tuple[int, int] | None:
+    """A sequence model's (n_in, n_out), refused unless the library's windows are its own;
+    None for next-frame models (any n_in -> 1)."""
+    from edge_shm.models import model_class
+
+    window = getattr(model_class(model), "window", None)
+    if window is not None and (lib.window_in, lib.window_out) != tuple(window):
+        raise UserError(
+            f"model {model!r} forecasts {window[0]} -> {window[1]} frames; the library "
+            f"{lib.path} has {lib.window_in} -> {lib.window_out} windows"
+        )
+    return window
 
 
 def resolve_device(name: str | None) -> torch.device:
@@ -45,7 +60,8 @@ def train(lib, run_dir, cfg: TrainConfig, resume: bool = True, progress=None, de
     run_dir = Path(run_dir)
     plan_outputs([Output(run_dir, "run folder", folder=True, same_kind=ck.is_run)], [lib.path])
     device = resolve_device(device)
-    data = WindowDataset(lib, "train", n_out=1)
+    window = check_window(cfg.model, lib)
+    data = WindowDataset(lib, "train", n_out=1 if window is None else window[1])
     n = min(len(data), cfg.max_train_windows or len(data))
     with ck.run_lock(run_dir):
         model, opt, history, config = _start(lib, run_dir, cfg, data, n, resume, device)
@@ -64,9 +80,13 @@ def train(lib, run_dir, cfg: TrainConfig, resume: bool = True, progress=None, de
                 t0, total = time.perf_counter(), 0.0
                 gen = torch.Generator().manual_seed(cfg.seed * 100_003 + epoch)
                 order = torch.randperm(len(data), generator=gen)[:n].numpy()
+                eta = sampling_eta(epoch, cfg.epochs)
                 for b in range(0, n, cfg.batch_size):
                     x, y = data.batch(order[b : b + cfg.batch_size], device)
-                    loss = loss_fn(model(x)[:, -1], y[:, 0], x[:, -1], cfg)
+                    if window is None:
+                        loss = loss_fn(model(x)[:, -1], y[:, 0], x[:, -1], cfg)
+                    else:
+                        loss = sequence_loss(model, x, y, eta, gen)
                     opt.zero_grad(set_to_none=True)
                     loss.backward()
                     opt.step()

@@ -1,0 +1,49 @@
+"""Training on n_in -> n_out windows (the Turing protocol, 10 -> 10), one readable function.
+
+The model steps through the window: the n_in true frames, then n_out - 1 more steps whose input
+is the true frame with probability ``eta`` and the model's own forecast otherwise (scheduled
+sampling, as OpenSTL trains ConvLSTM, PredRNN++ and STCLIF); the loss is the MSE of every
+next-frame forecast against the true next frame (n_in + n_out - 1 of them). ``eta`` falls
+linearly from 1 to 0 over the first half of the epochs; evaluation always feeds forecasts back.
+"""
+
+from __future__ import annotations
+
+import torch
+
+
+def sampling_eta(epoch: int, epochs: int) -> float:
+    """Probability of feeding the true frame in the output phase at ``epoch`` (0-based)."""
+    half = max(epochs / 2, 1)
+    return max(0.0, 1.0 - epoch / half)
+
+
+def sequence_loss(model, x, y, eta: float, gen: torch.Generator) -> torch.Tensor:
+    """x (B, n_in, 1, H, W), y (B, n_out, 1, H, W) -> MSE over all next-frame forecasts."""
+    n_in, n_out = x.shape[1], y.shape[1]
+    state = model.initial_state(x.shape[0], x.device)
+    frames = torch.cat([x, y], dim=1)
+    preds, prev = [], None
+    for t in range(n_in + n_out - 1):
+        inp = frames[:, t]
+        if t >= n_in and prev is not None:
+            keep = torch.rand(x.shape[0], generator=gen) < eta
+            inp = torch.where(keep.to(x.device)[:, None, None, None], inp, prev)
+        prev, state = model.step(inp, state)
+        preds.append(prev)
+    return torch.mean((torch.stack(preds, dim=1) - frames[:, 1:]) ** 2)
+
+
+@torch.no_grad()
+def rollout_window(model, x, n_out: int) -> torch.Tensor:
+    """n_in true frames, then n_out forecasts each fed back (state carried):
+    x (B, n_in, 1, H, W) -> (B, n_out, 1, H, W), clipped to [0, 1]."""
+    state = model.initial_state(x.shape[0], x.device)
+    out = None
+    for t in range(x.shape[1]):
+        out, state = model.step(x[:, t], state)
+    preds = [out.clamp(0, 1)]
+    while len(preds) < n_out:
+        out, state = model.step(preds[-1], state)
+        preds.append(out.clamp(0, 1))
+    return torch.stack(preds, dim=1)
