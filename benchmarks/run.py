@@ -27,6 +27,7 @@ SECTIONS = [
     "arm",
     "interop",
     "onsite",
+    "turing",
 ]
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -32,11 +32,12 @@ def _register() -> None:
         library,
         models,
         profile,
+        reproduce,
         vector,
     )
 
     app.add_typer(library.app, name="library")
-    for module in (models, export, calibrate, vector, profile, forecast, analyze):
+    for module in (models, export, calibrate, vector, profile, forecast, analyze, reproduce):
         module.register(app)
 
 

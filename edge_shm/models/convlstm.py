@@ -43,6 +43,7 @@ class _Stacked(Predictor):
 
     capabilities = SEQUENCE
     window = WINDOW
+    gate_arithmetic = True  # the profiler counts the gates' elementwise work
 
     def __init__(self, cfg):
         super().__init__(cfg)

@@ -117,6 +117,7 @@ class SimVP(Predictor):
     config_class = SimVPConfig
     capabilities = SEQUENCE
     window = WINDOW
+    gate_arithmetic = True
 
     def __init__(self, config: SimVPConfig):
         super().__init__(config)

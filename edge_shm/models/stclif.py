@@ -82,6 +82,7 @@ class STCLIF(Predictor):
     config_class = STCLIFConfig
     capabilities = Capabilities(spiking=True, targets=("onnx",))
     window = WINDOW
+    gate_arithmetic = True
 
     def __init__(self, config: STCLIFConfig):
         super().__init__(config)

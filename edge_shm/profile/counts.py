@@ -27,6 +27,13 @@ size h and input size n, MACs 4h(n + h) (LSTM) or h(n + h) (RNN); elementwise: L
 (f*c, i*g, o*tanh c), 5h sums (4h gate pre-activations ih + hh, h for c), 5h nonlinearities (3
 sigmoid, 2 tanh); RNN h sums and h tanh. Bias additions are not counted (as NeuroBench).
 ReLU evaluations count as nonlinear operations of the layer that produced their input.
+
+Convolutional gate arithmetic (models with ``gate_arithmetic = True``: ConvLSTM, PredRNN++,
+SimVP, STCLIF): every elementwise call of the step is counted by its output size, attributed to
+the last synaptic layer: sigmoid, tanh, SiLU, GELU, LeakyReLU as nonlinear; products as mult;
+sums and differences as add; GroupNorm as one mult and one add per element (scale and shift).
+A ConvLSTM layer of h channels on an n-site map thus adds per step 5 h n nonlinear (3 sigmoid,
+2 tanh), 3 h n products and 5 h n sums (4 h n gate sums, h n for c), as for the LSTM above.
 """
 
 from __future__ import annotations
@@ -41,6 +48,12 @@ from torch.overrides import TorchFunctionMode
 from edge_shm.profile.synapses import CONV_ARGS, CONVT_ARGS, SYNAPTIC, bind, fanout_count, storage
 
 CELLS = ("lstm_cell", "rnn_tanh_cell")  # recurrent cells called one time step at a time
+GATE_OPS = {
+    **dict.fromkeys(("sigmoid", "tanh", "silu", "gelu", "leaky_relu"), ("nonlinear",)),
+    **dict.fromkeys(("__mul__", "__rmul__", "mul"), ("mult",)),
+    **dict.fromkeys(("__add__", "__radd__", "add", "__sub__", "__rsub__", "sub"), ("add",)),
+    "group_norm": ("mult", "add"),
+}
 
 
 @dataclass
@@ -82,6 +95,9 @@ class _Recorder(TorchFunctionMode):
         out = func(*args, **kwargs)
         name = getattr(func, "__name__", "")
         c = self.counter
+        if c.recording and c.gate_arithmetic and name in GATE_OPS and hasattr(out, "numel"):
+            for key in GATE_OPS[name]:
+                c.counts.ops[(c._last_layer or "input", c.step_index)][key] += out.numel()
         if c.recording and not c.inside_module and name in (*SYNAPTIC, *CELLS, "relu", "relu_"):
             c.recording = False
             try:
@@ -108,6 +124,7 @@ class OpCounter:
             for pname, p in mod.named_parameters(recurse=False):
                 self.owner[id(p)] = (mname or type(mod).__name__, mod, pname)
         self.recording = False
+        self.gate_arithmetic = bool(getattr(model, "gate_arithmetic", False))
         self.inside_module = False
         self.step_index = 0
         self._calls: list = []

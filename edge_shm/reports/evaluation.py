@@ -68,7 +68,10 @@ def evaluation_markdown(ev: Evaluation, config: dict) -> str:
         "",
         f"Mean rollout MAE: model {m['model']:.5f}"
         + (f" (crack map {m['model_crack_map']:.5f})" if "model_crack_map" in m else "")
-        + f", background {m['zeros']:.5f}, copy-last {m['copy_last']:.5f}.",
+        + f", background {m['zeros']:.5f}, copy-last {m['copy_last']:.5f}. Cumulative MAE "
+        f"(summed over the {len(ev.rollout.steps)} steps): model "
+        f"{sum(s.model.mae for s in ev.rollout.steps):.5f}, copy-last "
+        f"{sum(s.copy_last.mae for s in ev.rollout.steps):.5f}.",
         "",
         "Length and tip errors: vector encoder (`edge_shm.vector.compare_geometry`) on the "
         "rollout's predicted vs true frames, mean absolute, in mm.",
