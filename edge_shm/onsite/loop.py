@@ -60,7 +60,7 @@ class ForecastLoop:
         n_in and horizon."""
         self.cfg, self.energy, self.info = cfg, energy, info or {}
         self.forecaster = forecaster
-        self.shape = tuple(forecaster.stepper.frame_shape)
+        self.shape = forecaster.frame_shape
         self.records: list[dict] = []
         self.frames: list[np.ndarray] = []  # accepted frames, packed crack maps (> 0.5)
         self.forecast_maps: list[list[np.ndarray]] = []  # per accepted frame, per horizon

@@ -32,6 +32,7 @@ class StreamingForecaster:
 
     def __init__(self, stepper: Stepper, n_in: int, horizon: int, binary: bool = True):
         self.stepper, self.n_in, self.horizon, self.binary = stepper, n_in, horizon, binary
+        self.frame_shape = tuple(stepper.frame_shape)
         self.live: list[tuple[int, object]] = []  # (frames seen, state), youngest first
         self.steps = 0  # stepper calls so far
 
@@ -70,7 +71,7 @@ class WindowRerunForecaster:
         self.run_windows, self.n_in, self.horizon, self.binary = run_windows, n_in, horizon, binary
         self.recent: list[np.ndarray] = []
         self.steps = 0
-        self.stepper = type("Shape", (), {"frame_shape": shape})()
+        self.frame_shape = tuple(shape) if shape is not None else None
 
     def push(self, frame: np.ndarray) -> list[np.ndarray]:
         self.recent = [*self.recent, np.asarray(frame, np.float32)][-self.n_in :]
