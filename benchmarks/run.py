@@ -28,6 +28,8 @@ SECTIONS = [
     "interop",
     "onsite",
     "turing",
+    "scale",
+    "parity",
 ]
 ROOT = Path(__file__).resolve().parent.parent
 

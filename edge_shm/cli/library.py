@@ -9,6 +9,7 @@ import typer
 
 from edge_shm.console import out, progress_bar
 from edge_shm.data import library as L
+from edge_shm.data.summary import json_dumps, summary
 from edge_shm.errors import UserError
 from edge_shm.outputs import PNG, Output, plan_outputs
 
@@ -33,9 +34,15 @@ def build(
     seed: int = typer.Option(0, help="Seed of every random choice."),
     frames: int = typer.Option(None, help="Turing only: frames per sample (default 68)."),
     size: int = typer.Option(None, help="Turing only: grid side in pixels (default 200)."),
+    shard: str = typer.Option(
+        None,
+        help="I/N: build only shard I of N (I from 0) for `library merge`; sample i's random "
+        "stream depends only on (seed, i), so shards match a build in one process.",
+    ),
 ) -> None:
     """Simulate a digital library from physics and write it as HDF5."""
     from edge_shm.data.generators import DEFAULT_SAMPLES, build, check_size, params_for
+    from edge_shm.data.shards import parse_shard, shard_range
 
     n = samples if samples is not None else DEFAULT_SAMPLES[kind.value]
     if kind is Kind.fcg and (frames is not None or size is not None):
@@ -45,11 +52,31 @@ def build(
     overrides = {k: v for k, v in (("n_frames", frames), ("size", size)) if v is not None}
     p = params_for(kind.value, **overrides)
     rows, cols = (p.rows, p.cols) if kind is Kind.fcg else (p.size, p.size)
-    check_size(n, p.n_frames, rows, cols)
+    if n <= 0:
+        raise UserError(f"--samples must be a positive integer, got {n}")
+    part = None if shard is None else parse_shard(shard)
+    first, stop = (0, n) if part is None else shard_range(n, *part)
+    check_size(stop - first, p.n_frames, rows, cols)
     library_output(output)
-    with progress_bar(f"building {kind.value} library", n) as advance:
-        build(kind.value, output, n, seed, progress=advance, **overrides)
-    _print_summary(L.read_library(output))
+    what = f"{kind.value} library" + ("" if part is None else f" shard {shard}")
+    with progress_bar(f"building {what}", stop - first) as advance:
+        build(kind.value, output, n, seed, progress=advance, shard=part, **overrides)
+    _print_summary(L.read_library(output, lazy=True))
+
+
+@app.command()
+def merge(
+    shards: list[Path] = typer.Argument(..., help="Shard files of one library (any order)."),
+    output: Path = typer.Option(..., "-o", "--output", help="Library file to write (.h5)."),
+) -> None:
+    """Join the shard files of `library build --shard I/N` into one library."""
+    from edge_shm.data.shards import check_shards, merge_shards
+
+    library_output(output, shards)
+    n = check_shards(shards)[0].shard["library_samples"]
+    with progress_bar(f"merging {len(shards)} shards", n) as advance:
+        merge_shards(shards, output, progress=advance)
+    _print_summary(L.read_library(output, lazy=True))
 
 
 @app.command("import")
@@ -73,9 +100,9 @@ def info(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
     """Print a summary of a library, with units."""
-    lib = L.read_library(path)
+    lib = L.read_library(path, lazy=True)
     if as_json:
-        out.print_json(L.json_dumps(L.summary(lib)))
+        out.print_json(json_dumps(summary(lib)))
     else:
         _print_summary(lib)
 
@@ -92,7 +119,7 @@ def preview(
     if samples <= 0:
         raise UserError(f"--samples must be a positive integer, got {samples}")
     plan_outputs([Output(output, "PNG image", same_kind=PNG)], [path])
-    lib = L.read_library(path, load_physics=False)
+    lib = L.read_library(path, load_physics=False, lazy=True)
     library_preview(lib, output, samples)
     out.print(f"preview written to {output}")
 
@@ -103,7 +130,7 @@ def _print_summary(lib: L.Library) -> None:
     table = Table(title=f"library {lib.path}", show_header=True)
     table.add_column("quantity")
     table.add_column("value")
-    for k, v in L.summary(lib).items():
+    for k, v in summary(lib).items():
         if k == "path":
             continue
         table.add_row(k, f"{v:.6g}" if isinstance(v, float) else str(v))

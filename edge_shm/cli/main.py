@@ -8,6 +8,7 @@ and stopped its child processes.
 from __future__ import annotations
 
 import errno
+import os
 import sys
 
 import typer
@@ -46,13 +47,29 @@ _register()
 
 def _fail(message: str, code: int = 2) -> int:
     one_line = " ".join(part.strip() for part in str(message).splitlines() if part.strip())
-    print(f"error: {one_line}", file=sys.stderr)
+    rank = os.environ.get("RANK", "0")
+    where = "" if rank in ("", "0") else f"rank {rank}: "
+    print(f"{where}error: {one_line}", file=sys.stderr)
     return code
+
+
+def _check_launch(argv: list[str] | None) -> None:
+    """Under torchrun (WORLD_SIZE > 1) only ``train`` runs: other commands would run N times."""
+    if os.environ.get("WORLD_SIZE", "1") in ("", "1"):
+        return
+    words = [a for a in (sys.argv[1:] if argv is None else argv) if not a.startswith("-")]
+    if words[:1] != ["train"]:
+        command = words[0] if words else "this command"
+        raise UserError(
+            f"only `edge-shm train` runs under torchrun (WORLD_SIZE="
+            f"{os.environ['WORLD_SIZE']}); run `edge-shm {command}` in one process"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; turn user errors, usage errors and interrupts into one line."""
     try:
+        _check_launch(argv)
         rc = app(args=argv, standalone_mode=False)
     except UserError as e:
         return _fail(str(e))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import typer
@@ -69,15 +70,26 @@ def train(
     paper_size: bool = typer.Option(
         False, "--paper-size", help="The paper's layer sizes (convlstm, predrnnpp, simvp, stclif)."
     ),
+    data: str = typer.Option(
+        "auto",
+        help="memory (load the train split), lazy (read windows from the file: memory bounded "
+        "by the batch) or auto (lazy when the split exceeds a quarter of this machine's memory).",
+    ),
+    workers: int = typer.Option(
+        None, help="Processes reading batches (default: 0 in memory, 2 lazy)."
+    ),
 ) -> None:
-    """Train a predictor on the library's train split (MSE, Adam), resumable."""
-    from edge_shm.data.library import read_library
+    """Train a predictor on the library's train split (MSE, Adam), resumable.
+
+    Under `torchrun --nproc-per-node N -m edge_shm train ...` N processes train one model with
+    the same global --batch-size (docs/scale-out.md)."""
     from edge_shm.models import model_class
     from edge_shm.training import TrainConfig
     from edge_shm.training import train as run_training
     from edge_shm.training.checkpoint import is_run
-    from edge_shm.training.dataset import WindowDataset
-    from edge_shm.training.loop import check_window, resolve_device
+    from edge_shm.training.dataset import WindowDataset, open_for_training
+    from edge_shm.training.distributed import is_main_process, resolve_device, teardown
+    from edge_shm.training.loop import check_window
 
     model_class(model)
     cfg = TrainConfig(
@@ -93,7 +105,13 @@ def train(
     cfg.check()
     resolve_device(device)
     plan_outputs([Output(output, "run folder", True, is_run)], [library])
-    lib = read_library(library, load_physics=False)
+    if workers is not None and workers < 0:
+        raise UserError(f"--workers must be 0 or more, got {workers}")
+    lib, why = open_for_training(library, data)
+    workers = workers if workers is not None else (2 if lib.lazy else 0)
+    main = is_main_process()
+    if main and why:
+        out.print(why)
     window = check_window(model, lib)
     n = len(WindowDataset(lib, "train", n_out=1 if window is None else window[1]))
     n = n if max_windows is None else min(n, max_windows)
@@ -102,8 +120,14 @@ def train(
         from edge_shm.jsonio import read_json
 
         done = read_json(output / "metrics.json").get("epochs_done", 0)
-    with progress_bar(f"training {model}", max(0, epochs - done) * n) as advance:
-        metrics = run_training(lib, output, cfg, resume=resume, progress=advance, device=device)
+    bar = progress_bar(f"training {model}", max(0, epochs - done) * n)
+    try:
+        with bar if main else contextlib.nullcontext() as advance:
+            metrics = run_training(lib, output, cfg, resume, advance, device, workers)
+    finally:
+        teardown()
+    if not main:
+        return
     out.print(
         f"final train loss {metrics['final_train_loss']:.6f} ({loss} loss, per pixel), "
         f"{metrics['train_seconds_total']:.1f} s of training; run in {output}"
@@ -121,7 +145,7 @@ def evaluate(
     from edge_shm.data.library import read_library
     from edge_shm.reports.evaluation import write_evaluation
     from edge_shm.training.checkpoint import load_run, read_run_config
-    from edge_shm.training.loop import resolve_device
+    from edge_shm.training.distributed import resolve_device
 
     dev = resolve_device(device)
     read_run_config(run)

@@ -42,7 +42,7 @@ def profile(
     from edge_shm.profile.profiler import check_positive, run_profile
     from edge_shm.reports.profile import console_table, write_profile
     from edge_shm.training.checkpoint import read_run_config
-    from edge_shm.training.loop import resolve_device
+    from edge_shm.training.distributed import resolve_device
 
     dev = get_device(device, devices_file)
     check_positive("--budget-ram", budget_ram)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import math
 import os
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ import numpy as np
 
 from edge_shm import __version__
 from edge_shm.data.frames import check_frames
+from edge_shm.data.lazy import LazyFrames, iter_samples
 from edge_shm.errors import UserError
 from edge_shm.outputs import atomic_file
 
@@ -43,6 +43,8 @@ class Library:
     window_in, window_out, window_skip : default windows (frames in, frames out, frames skipped
         at the start of each sample)
     physics : per-sample arrays (names carry their units)
+    shard : for a shard file (``library build --shard``): ``index``, ``count`` (0-based index of
+        ``count`` shards), ``first`` (library index of its first sample), ``library_samples``
     """
 
     path: Path
@@ -59,15 +61,21 @@ class Library:
     window_out: int
     window_skip: int
     physics: dict = field(default_factory=dict)
+    shard: dict | None = None
 
     @property
     def frame_shape(self) -> tuple[int, int]:
         return tuple(self.frames.shape[2:])
 
     @property
+    def lazy(self) -> bool:
+        """True when the frames are read from the file on demand (:class:`LazyFrames`)."""
+        return isinstance(self.frames, LazyFrames)
+
+    @property
     def binary(self) -> bool:
         """True when every pixel is 0 or 1 (crack libraries)."""
-        return bool(np.isin(self.frames, (0.0, 1.0)).all())
+        return all(np.isin(s, (0.0, 1.0)).all() for s in iter_samples(self.frames))
 
     def indices(self, which: str) -> np.ndarray:
         if which not in ("train", "test"):
@@ -82,9 +90,11 @@ class Library:
         return self.frames[idx]
 
     def fingerprint(self) -> str:
-        """sha256 of the frames and split: names the data a model was trained on."""
+        """sha256 of the frames and split: names the data a model was trained on (read sample
+        by sample: the same digest for an in-memory and a lazy library)."""
         h = hashlib.sha256()
-        h.update(np.ascontiguousarray(self.frames).tobytes())
+        for sample in iter_samples(self.frames):
+            h.update(sample.tobytes())
         h.update(self.split.tobytes())
         return h.hexdigest()[:16]
 
@@ -112,6 +122,7 @@ def write_library(
     window: tuple[int, int, int],
     physics: dict | None = None,
     physics_units: dict | None = None,
+    shard: dict | None = None,
 ) -> Path:
     """Write a library atomically. ``physics`` values may be arrays or lists of ragged arrays.
 
@@ -121,48 +132,78 @@ def write_library(
     frames = check_frames(frames)
     buffer = io.BytesIO()
     with h5py.File(buffer, "w", track_order=True) as f:
-        f.attrs.update(
-            format=FORMAT_NAME,
-            format_version=FORMAT_VERSION,
-            kind=kind,
-            generator=generator,
-            generator_version=__version__,
-            seed=-1 if seed is None else int(seed),
-            pixel_size_mm=float(pixel_mm),
-            window_in=window[0],
-            window_out=window[1],
-            window_skip=window[2],
-            n_samples=frames.shape[0],
-            n_train=int((split == 0).sum()),
-            n_test=int((split == 1).sum()),
+        d = create_layout(
+            f,
+            frames.shape,
+            split,
+            dict(
+                kind=kind,
+                generator=generator,
+                seed=seed,
+                pixel_mm=pixel_mm,
+                params=params,
+                units=units,
+                window=window,
+                shard=shard,
+            ),
+            physics or {},
+            physics_units or {},
         )
-        d = f.create_dataset(
-            "frames",
-            data=frames,
-            chunks=(1, *frames.shape[1:]),
-            compression="gzip",
-            compression_opts=4,
-            shuffle=True,
-        )
-        d.attrs.update(axes="sample,time,row,column", unit="1 (normalised intensity)")
-        f.create_dataset("split", data=split.astype(np.int8)).attrs["meaning"] = "0 train, 1 test"
-        g = f.create_group("params")
-        for k, v in params.items():
-            g.attrs[k] = v
-            g.attrs[f"{k}.unit"] = units.get(k, "1")
-        ph = f.create_group("physics")
-        for k, v in (physics or {}).items():
-            unit = (physics_units or {}).get(k, "")
-            if isinstance(v, list):  # ragged per-sample arrays: concatenated plus offsets
-                offsets = np.cumsum([0] + [len(a) for a in v])
-                ds = ph.create_dataset(k, data=np.concatenate(v))
-                ph.create_dataset(f"{k}.offsets", data=offsets)
-            else:
-                ds = ph.create_dataset(k, data=np.asarray(v))
-            ds.attrs["unit"] = unit
+        d[...] = frames
     with atomic_file(path) as tmp:
         tmp.write_bytes(buffer.getbuffer())
     return Path(path)
+
+
+def create_layout(f: h5py.File, shape, split, meta: dict, physics: dict, physics_units: dict):
+    """Write everything of a library but its frames into the open file ``f``; returns the
+    empty (N, T, H, W) float32 frames dataset (gzip, one chunk per sample) to fill.
+
+    ``meta`` holds kind, generator, seed, pixel_mm, params, units, window and shard (or None).
+    """
+    window, seed = meta["window"], meta["seed"]
+    f.attrs.update(
+        format=FORMAT_NAME,
+        format_version=FORMAT_VERSION,
+        kind=meta["kind"],
+        generator=meta["generator"],
+        generator_version=__version__,
+        seed=-1 if seed is None else int(seed),
+        pixel_size_mm=float(meta["pixel_mm"]),
+        window_in=window[0],
+        window_out=window[1],
+        window_skip=window[2],
+        n_samples=shape[0],
+        n_train=int((split == 0).sum()),
+        n_test=int((split == 1).sum()),
+    )
+    if meta.get("shard"):
+        f.attrs.update({f"shard_{k}": int(v) for k, v in meta["shard"].items()})
+    d = f.create_dataset(
+        "frames",
+        shape=tuple(shape),
+        dtype=np.float32,
+        chunks=(1, *shape[1:]),
+        compression="gzip",
+        compression_opts=4,
+        shuffle=True,
+    )
+    d.attrs.update(axes="sample,time,row,column", unit="1 (normalised intensity)")
+    f.create_dataset("split", data=split.astype(np.int8)).attrs["meaning"] = "0 train, 1 test"
+    g = f.create_group("params")
+    for k, v in meta["params"].items():
+        g.attrs[k] = v
+        g.attrs[f"{k}.unit"] = meta["units"].get(k, "1")
+    ph = f.create_group("physics")
+    for k, v in physics.items():
+        if isinstance(v, list):  # ragged per-sample arrays: concatenated plus offsets
+            offsets = np.cumsum([0] + [len(a) for a in v])
+            ds = ph.create_dataset(k, data=np.concatenate(v))
+            ph.create_dataset(f"{k}.offsets", data=offsets)
+        else:
+            ds = ph.create_dataset(k, data=np.asarray(v))
+        ds.attrs["unit"] = physics_units.get(k, "")
+    return d
 
 
 def _fail(path, why: str):
@@ -199,8 +240,12 @@ def _dataset(path, f, name: str):
     return obj
 
 
-def read_library(path: str | Path, load_physics: bool = True) -> Library:
-    """Read and validate a library written by :func:`write_library`."""
+def read_library(path: str | Path, load_physics: bool = True, lazy: bool = False) -> Library:
+    """Read and validate a library written by :func:`write_library`.
+
+    ``lazy=True`` leaves the frames in the file (:class:`LazyFrames`; each block is validated
+    when read), for libraries larger than memory.
+    """
     path = Path(path)
     if path.is_dir():
         _fail(path, "is a folder, not a library file")
@@ -210,14 +255,14 @@ def read_library(path: str | Path, load_physics: bool = True) -> Library:
         _fail(path, "not an HDF5 file")
     try:
         with h5py.File(path, "r") as f:
-            return _read(path, f, load_physics)
+            return _read(path, f, load_physics, lazy)
     except UserError:
         raise
     except (OSError, KeyError, ValueError, TypeError, RuntimeError) as e:
         _fail(path, f"corrupt or unreadable library ({type(e).__name__}: {e})")
 
 
-def _read(path: Path, f: h5py.File, load_physics: bool) -> Library:
+def _read(path: Path, f: h5py.File, load_physics: bool, lazy: bool) -> Library:
     if f.attrs.get("format") != FORMAT_NAME:
         _fail(path, f"not an edge-shm library (HDF5 without format='{FORMAT_NAME}')")
     version = _scalar(path, f.attrs, "format_version", int)
@@ -230,7 +275,9 @@ def _read(path: Path, f: h5py.File, load_physics: bool) -> Library:
         _fail(path, f"frames of {fr.shape[2]}x{fr.shape[3]} px are larger than supported")
     if not (np.issubdtype(fr.dtype, np.floating) or np.issubdtype(fr.dtype, np.integer)):
         _fail(path, f"'frames' must hold real numbers, got {fr.dtype}")
-    frames = check_frames(fr[()], f"{path}: frames")
+    if lazy and 0 in fr.shape:
+        _fail(path, f"frames are empty: shape {fr.shape}")
+    frames = LazyFrames(path, fr.shape) if lazy else check_frames(fr[()], f"{path}: frames")
     split = sp[()]
     if split.shape != (frames.shape[0],) or not np.isin(split, (0, 1)).all():
         _fail(path, "'split' must hold one 0 (train) or 1 (test) per sample")
@@ -271,7 +318,16 @@ def _read(path: Path, f: h5py.File, load_physics: bool) -> Library:
         window_out=window[1],
         window_skip=window[2],
         physics=physics,
+        shard=_shard(path, a),
     )
+
+
+def _shard(path, attrs) -> dict | None:
+    """The shard attributes of a shard file (``library build --shard``), else None."""
+    keys = ("index", "count", "first", "library_samples")
+    if not any(f"shard_{k}" in attrs for k in keys):
+        return None
+    return {k: _scalar(path, attrs, f"shard_{k}", int, 0) for k in keys}
 
 
 def _physics(f: h5py.File) -> dict:
@@ -297,41 +353,3 @@ def is_library(path: str | os.PathLike) -> bool:
             return f.attrs.get("format") == FORMAT_NAME
     except Exception:  # noqa: BLE001 - anything unreadable is simply not a library
         return False
-
-
-def summary(lib: Library) -> dict:
-    """Numbers people look at, each with its unit in the key."""
-    n, t, h, w = lib.frames.shape
-    last = lib.frames[:, -1]
-    out = {
-        "path": str(lib.path),
-        "kind": lib.kind,
-        "generator": lib.generator,
-        "generator_version": lib.generator_version,
-        "seed": lib.seed,
-        "samples": n,
-        "train_samples": int((lib.split == 0).sum()),
-        "test_samples": int((lib.split == 1).sum()),
-        "frames_per_sample": t,
-        "frame_rows_px": h,
-        "frame_cols_px": w,
-        "pixel_size_mm": lib.pixel_mm,
-        "field_of_view_mm": [round(h * lib.pixel_mm, 4), round(w * lib.pixel_mm, 4)],
-        "window_in_frames": lib.window_in,
-        "window_out_frames": lib.window_out,
-        "window_skip_frames": lib.window_skip,
-        "mean_intensity_1": float(lib.frames.mean()),
-        "last_frame_mean_intensity_1": float(last.mean()),
-    }
-    if lib.kind == "fcg":
-        out["last_frame_crack_fraction_pct"] = float(100 * (last > 0.5).mean())
-        if "frame_cycles" in lib.physics:
-            c = lib.physics["frame_cycles"][:, -1]
-            out["cycles_to_last_frame_median_cycles"] = float(np.median(c))
-        if "rejected_draws" in lib.physics:
-            out["rejected_load_draws_count"] = int(lib.physics["rejected_draws"].sum())
-    return out
-
-
-def json_dumps(d) -> str:
-    return json.dumps(d, indent=2, default=lambda v: v.item() if isinstance(v, np.generic) else v)

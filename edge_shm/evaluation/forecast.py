@@ -59,12 +59,13 @@ class TorchStepper:
     def __init__(self, model):
         self.model = model.eval()
         self.frame_shape = (model.height, model.width)
+        self.dtype = next(model.parameters()).dtype  # float32; float64 in exactness tests
 
     def initial_state(self, batch: int = 1):
         return self.model.initial_state(batch, self.model.device)
 
     @torch.no_grad()
     def step(self, frame: np.ndarray, state):
-        x = torch.as_tensor(np.asarray(frame, np.float32), device=self.model.device)
+        x = torch.as_tensor(np.asarray(frame), dtype=self.dtype, device=self.model.device)
         out, state = self.model.step(x, state)
         return out.cpu().numpy(), state

@@ -6,7 +6,8 @@ import json
 import sys
 from pathlib import Path
 
-from edge_shm.data.library import read_library, summary
+from edge_shm.data.library import read_library
+from edge_shm.data.summary import summary
 from edge_shm.outputs import atomic_file
 
 

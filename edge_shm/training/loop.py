@@ -3,11 +3,13 @@
 A run folder that already holds the same configuration (except ``epochs``) and library resumes
 after its last finished epoch, bit for bit as if never stopped. A new run is written into a
 hidden sibling folder and renamed into place at its first checkpoint: an interrupted first epoch
-leaves nothing behind.
+leaves nothing behind. Under torchrun the same loop runs in every process on its part of each
+global batch (:mod:`distributed`); rank 0 alone writes the run folder.
 """
 
 from __future__ import annotations
 
+import contextlib
 import platform
 import shutil
 import tempfile
@@ -23,8 +25,9 @@ from edge_shm.jsonio import read_json, write_json
 from edge_shm.models import build_model, count_parameters
 from edge_shm.outputs import Output, fix_mode, plan_outputs
 from edge_shm.training import checkpoint as ck
+from edge_shm.training import distributed
 from edge_shm.training.config import TrainConfig
-from edge_shm.training.dataset import WindowDataset
+from edge_shm.training.dataset import WindowDataset, as_batch
 from edge_shm.training.losses import loss_fn
 from edge_shm.training.sequence import sampling_eta, sequence_loss
 
@@ -43,66 +46,80 @@ def check_window(model: str, lib) -> tuple[int, int] | None:
     return window
 
 
-def resolve_device(name: str | None) -> torch.device:
-    """``cpu``, ``cuda`` (refused when absent), or None/``auto``: CUDA when present."""
-    if name in (None, "auto"):
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise UserError("--device cuda: no CUDA device is available here")
-    if name not in ("cpu", "cuda"):
-        raise UserError(f"unknown device {name!r}; choose cpu, cuda or auto")
-    return torch.device(name)
+class TrainStep(torch.nn.Module):
+    """The loss of one batch as a module: what DistributedDataParallel wraps."""
+
+    def __init__(self, model, cfg: TrainConfig, sequence: bool):
+        super().__init__()
+        self.model, self.cfg, self.sequence = model, cfg, sequence
+
+    def forward(self, x, y, eta: float = 0.0, gen=None, part=None):
+        if not self.sequence:
+            return loss_fn(self.model(x)[:, -1], y[:, 0], x[:, -1], self.cfg)
+        return sequence_loss(self.model, x, y, eta, gen, part)
 
 
-def train(lib, run_dir, cfg: TrainConfig, resume: bool = True, progress=None, device=None):
-    """Train ``cfg.model`` on the library's train split; checkpoint after every epoch."""
+def train(
+    lib, run_dir, cfg: TrainConfig, resume=True, progress=None, device=None, workers: int = 0
+):
+    """Train ``cfg.model`` on the library's train split; checkpoint after every epoch.
+
+    ``workers`` processes read the batches (useful with a lazy library); under torchrun every
+    process calls this and ``progress`` should be given to rank 0 only.
+    """
     cfg.check()
     run_dir = Path(run_dir)
     plan_outputs([Output(run_dir, "run folder", folder=True, same_kind=ck.is_run)], [lib.path])
-    device = resolve_device(device)
+    procs = distributed.setup(device)
     window = check_window(cfg.model, lib)
     data = WindowDataset(lib, "train", n_out=1 if window is None else window[1])
     n = min(len(data), cfg.max_train_windows or len(data))
-    with ck.run_lock(run_dir):
-        model, opt, history, config = _start(lib, run_dir, cfg, data, n, resume, device)
-        work = (
-            run_dir
-            if history
-            else Path(
+    batches = distributed.RankBatches(cfg.batch_size, procs)
+    loader = torch.utils.data.DataLoader(
+        data, batch_sampler=batches, num_workers=workers, collate_fn=as_batch
+    )
+    with ck.run_lock(run_dir) if procs.main else contextlib.nullcontext():
+        model, opt, history, config = _start(lib, run_dir, cfg, data, n, resume, procs.device)
+        step = distributed.wrap(TrainStep(model, cfg, window is not None), procs)
+        work = run_dir
+        if procs.main and not history:
+            work = Path(
                 tempfile.mkdtemp(prefix=f".{run_dir.name}.", suffix=".tmp", dir=run_dir.parent)
             )
-        )
         try:
-            model.train()
+            step.train()
             for epoch in range(len(history), cfg.epochs):
                 for group in opt.param_groups:
                     group["lr"] = cfg.lr_at(epoch)
                 t0, total = time.perf_counter(), 0.0
                 gen = torch.Generator().manual_seed(cfg.seed * 100_003 + epoch)
-                order = torch.randperm(len(data), generator=gen)[:n].numpy()
+                batches.order = torch.randperm(len(data), generator=gen)[:n].numpy()
                 eta = sampling_eta(epoch, cfg.epochs)
-                for b in range(0, n, cfg.batch_size):
-                    x, y = data.batch(order[b : b + cfg.batch_size], device)
-                    if window is None:
-                        loss = loss_fn(model(x)[:, -1], y[:, 0], x[:, -1], cfg)
-                    else:
-                        loss = sequence_loss(model, x, y, eta, gen)
+                for b, (x, y) in zip(range(0, n, cfg.batch_size), loader, strict=True):
+                    size = min(cfg.batch_size, n - b)
+                    weight, lo, hi = distributed.batch_weight(size, procs)
+                    x, y = x.to(procs.device), y.to(procs.device)
+                    loss = step(x, y, eta, gen, (lo if hi > lo else 0, size))
                     opt.zero_grad(set_to_none=True)
-                    loss.backward()
+                    (loss if weight == 1.0 else loss * weight).backward()
                     opt.step()
-                    total += loss.item() * len(x)
+                    total += loss.item() * (hi - lo)
                     if progress is not None:
-                        progress(len(x), f"epoch {epoch + 1}/{cfg.epochs} loss {loss.item():.5f}")
+                        progress(size, f"epoch {epoch + 1}/{cfg.epochs} loss {loss.item():.5f}")
+                total = distributed.all_sum(total, procs)
                 _check_finite(model, total, epoch)
                 history.append(
                     {
                         "epoch": epoch + 1,
                         "train_loss": total / n,
                         "seconds": time.perf_counter() - t0,
+                        "processes": procs.world,
                     }
                 )
-                _checkpoint(work, model, opt, config, history)
-                work = _publish(work, run_dir)
+                if procs.main:
+                    _checkpoint(work, model, opt, config, history)
+                    work = _publish(work, run_dir)
+                distributed.barrier(procs)
         finally:
             if work != run_dir:
                 shutil.rmtree(work, ignore_errors=True)

@@ -18,16 +18,22 @@ def sampling_eta(epoch: int, epochs: int) -> float:
     return max(0.0, 1.0 - epoch / half)
 
 
-def sequence_loss(model, x, y, eta: float, gen: torch.Generator) -> torch.Tensor:
-    """x (B, n_in, 1, H, W), y (B, n_out, 1, H, W) -> MSE over all next-frame forecasts."""
+def sequence_loss(model, x, y, eta: float, gen: torch.Generator, part=None) -> torch.Tensor:
+    """x (B, n_in, 1, H, W), y (B, n_out, 1, H, W) -> MSE over all next-frame forecasts.
+
+    ``part = (lo, size)``: x is windows lo.. of a global batch of ``size`` (several processes);
+    the random draws are those of the whole batch, so every window gets the draws it would get
+    in one process.
+    """
     n_in, n_out = x.shape[1], y.shape[1]
+    lo, size = (0, x.shape[0]) if part is None else part
     state = model.initial_state(x.shape[0], x.device)
     frames = torch.cat([x, y], dim=1)
     preds, prev = [], None
     for t in range(n_in + n_out - 1):
         inp = frames[:, t]
         if t >= n_in and prev is not None:
-            keep = torch.rand(x.shape[0], generator=gen) < eta
+            keep = torch.rand(size, generator=gen)[lo : lo + x.shape[0]] < eta
             inp = torch.where(keep.to(x.device)[:, None, None, None], inp, prev)
         prev, state = model.step(inp, state)
         preds.append(prev)

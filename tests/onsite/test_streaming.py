@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import numpy as np
@@ -24,16 +25,23 @@ def shipped():
 
 
 def _windowed(model, frames, n_in):
+    dtype = next(model.parameters()).dtype
+
     def f(w):
-        return predict_next(model, torch.from_numpy(np.ascontiguousarray(w[:, :, None])))
+        return predict_next(model, torch.from_numpy(np.ascontiguousarray(w[:, :, None])).to(dtype))
 
     preds, _, valid = rollouts({"m": f}, frames, n_in, 0, H, binary=True)
     return preds["m"], valid
 
 
-def test_streaming_equals_windowed_evaluate(shipped, held_out):
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_streaming_equals_windowed_evaluate(shipped, held_out, dtype):
+    """In float64 the two orders of computation agree to rounding; in float32 a membrane within
+    rounding of the threshold can spike in one and not the other (measured: one spike in 2
+    test samples moved 124 pixels by at most 0.022 at horizon 3), never the crack map."""
     model, n_in = shipped
-    seqs = held_out[:2]
+    model = copy.deepcopy(model).to(dtype)
+    seqs = held_out[:2].astype(np.float64 if dtype == torch.float64 else np.float32)
     want, valid = _windowed(model, seqs, n_in)
     got = []
     for seq in seqs:
@@ -45,7 +53,11 @@ def test_streaming_equals_windowed_evaluate(shipped, held_out):
         got += [np.stack(p) for p in per_frame[n_in - 1 : -1]]  # windows with a next frame
     got = np.stack(got)  # windows in the same order as rollouts: sample-major
     assert got.shape == want.shape
-    assert np.abs(got - want).max() < 1e-5
+    diff = np.abs(got - want)
+    if dtype == torch.float64:
+        assert diff.max() < 1e-9
+    else:
+        assert (diff > 1e-5).mean() < 1e-3
     assert np.array_equal(got > 0.5, want > 0.5)
     assert valid[:, 0].all()
 

@@ -51,27 +51,42 @@ def params_for(kind: str, **overrides):
 
 
 def build(
-    kind: str, path, n_samples: int | None = None, seed: int = 0, progress=None, **overrides
+    kind: str,
+    path,
+    n_samples: int | None = None,
+    seed: int = 0,
+    progress=None,
+    shard: tuple[int, int] | None = None,
+    **overrides,
 ) -> Path:
     """Simulate ``n_samples`` samples of ``kind`` (default: the paper's 908 / 15) and write them.
 
     Cracks: 8 frames of 96 x 132 px, split 800/108 at full size, windows 3 -> 1. Turing: 68
-    frames of 200 x 200 px, split 10/5, windows 10 -> 10 after frame 0.
+    frames of 200 x 200 px, split 10/5, windows 10 -> 10 after frame 0. ``shard=(I, N)``
+    writes only the I-th of N contiguous blocks of samples, as a shard file
+    (:mod:`edge_shm.data.shards`).
     """
     from edge_shm.data.generators import fcg, turing
+    from edge_shm.data.shards import shard_range
 
     p = params_for(kind, **overrides)
     n = DEFAULT_SAMPLES[kind] if n_samples is None else n_samples
+    if n <= 0:
+        raise UserError(f"--samples must be a positive integer, got {n}")
+    first, stop = (0, n) if shard is None else shard_range(n, *shard)
+    part = dict(first=first, progress=progress)
     if kind == "fcg":
-        check_size(n, p.n_frames, p.rows, p.cols)
-        frames, phys = fcg.generate(n, seed, p, progress=progress)
+        check_size(stop - first, p.n_frames, p.rows, p.cols)
+        frames, phys = fcg.generate(stop - first, seed, p, **part)
         extra = dict(window=(3, 1, 0), physics=phys, physics_units=fcg.PHYSICS_UNITS)
-        split = paper_split(n, 108, 908)
+        split = paper_split(n, 108, 908)[first:stop]
     else:
-        check_size(n, p.n_frames, p.size, p.size)
-        frames, _ = turing.generate(n, seed, p, progress=progress)
+        check_size(stop - first, p.n_frames, p.size, p.size)
+        frames, _ = turing.generate(stop - first, seed, p, **part)
         extra = dict(window=(10, 10, 1))
-        split = paper_split(n, 5, 15)
+        split = paper_split(n, 5, 15)[first:stop]
+    if shard is not None:
+        extra["shard"] = dict(index=shard[0], count=shard[1], first=first, library_samples=n)
     return write_library(
         path,
         frames,

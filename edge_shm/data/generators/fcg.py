@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from skimage.draw import line as draw_line
 
+from edge_shm.data.generators.streams import sample_rng
 from edge_shm.errors import UserError
 
 
@@ -325,8 +326,9 @@ def simulate_sample(rng: np.random.Generator, p: FCGParams) -> tuple[CrackHistor
     )
 
 
-def generate(n_samples: int, seed: int, p: FCGParams | None = None, progress=None):
-    """Simulate ``n_samples`` cracks.
+def generate(n_samples: int, seed: int, p: FCGParams | None = None, progress=None, first: int = 0):
+    """Simulate cracks ``first`` to ``first + n_samples - 1``; sample i draws from
+    :func:`sample_rng` (seed, i) only, so a shard of a library is the same samples.
 
     Returns
     -------
@@ -336,7 +338,6 @@ def generate(n_samples: int, seed: int, p: FCGParams | None = None, progress=Non
     p = p or FCGParams()
     if n_samples <= 0:
         raise UserError(f"--samples must be a positive integer, got {n_samples}")
-    rng = np.random.default_rng(seed)
     T = p.n_frames
     frames = np.zeros((n_samples, T, p.rows, p.cols), dtype=np.float32)
     loads = np.zeros((n_samples, p.n_segments, 2))
@@ -345,7 +346,7 @@ def generate(n_samples: int, seed: int, p: FCGParams | None = None, progress=Non
     rejected = np.zeros(n_samples, dtype=np.int64)
     paths, path_k = [], []
     for i in range(n_samples):
-        hist, rejected[i] = simulate_sample(rng, p)
+        hist, rejected[i] = simulate_sample(sample_rng(seed, first + i), p)
         for t, nodes in enumerate(hist.frames_nodes):
             # Cumulative: the truncated last segment may rasterise to other pixels than the full
             # one drawn later; a crack pixel never heals.

@@ -24,6 +24,7 @@ from typing import Annotated
 
 import numpy as np
 
+from edge_shm.data.generators.streams import sample_rng
 from edge_shm.errors import UserError
 
 
@@ -110,17 +111,19 @@ def simulate_sample(rng: np.random.Generator, p: TuringParams) -> np.ndarray:
     return frames
 
 
-def generate(n_samples: int, seed: int, p: TuringParams | None = None, progress=None):
-    """Simulate ``n_samples`` Turing sequences; returns frames (N, T, size, size) and physics."""
+def generate(
+    n_samples: int, seed: int, p: TuringParams | None = None, progress=None, first: int = 0
+):
+    """Simulate Turing sequences ``first`` to ``first + n_samples - 1`` (sample i draws from
+    :func:`sample_rng` (seed, i) only); returns frames (N, T, size, size) and physics."""
     p = p or TuringParams()
     if n_samples <= 0:
         raise UserError(f"--samples must be a positive integer, got {n_samples}")
     if p.dt * 4 * max(p.du, p.dv) / p.dx**2 > 1.0:
         raise UserError(f"dt = {p.dt} is above the forward-Euler stability limit")
-    rng = np.random.default_rng(seed)
     frames = np.empty((n_samples, p.n_frames, p.size, p.size), dtype=np.float32)
     for i in range(n_samples):
-        frames[i] = simulate_sample(rng, p)
+        frames[i] = simulate_sample(sample_rng(seed, first + i), p)
         if progress is not None:
             progress()
     return frames, {}

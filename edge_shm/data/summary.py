@@ -1,0 +1,59 @@
+"""What people look at about a library: numbers with their units in the keys (torch-free).
+
+Read sample by sample, so a lazy library larger than memory is summarised in bounded memory.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from edge_shm.data.lazy import iter_samples
+from edge_shm.data.library import Library
+
+
+def summary(lib: Library) -> dict:
+    """Numbers people look at, each with its unit in the key."""
+    n, t, h, w = lib.frames.shape
+    total = last_total = cracked = 0.0
+    for sample in iter_samples(lib.frames):
+        total += float(sample.sum(dtype=np.float64))
+        last_total += float(sample[-1].sum(dtype=np.float64))
+        cracked += float((sample[-1] > 0.5).sum())
+    out = {
+        "path": str(lib.path),
+        "kind": lib.kind,
+        "generator": lib.generator,
+        "generator_version": lib.generator_version,
+        "seed": lib.seed,
+        "samples": n,
+        "train_samples": int((lib.split == 0).sum()),
+        "test_samples": int((lib.split == 1).sum()),
+        "frames_per_sample": t,
+        "frame_rows_px": h,
+        "frame_cols_px": w,
+        "pixel_size_mm": lib.pixel_mm,
+        "field_of_view_mm": [round(h * lib.pixel_mm, 4), round(w * lib.pixel_mm, 4)],
+        "window_in_frames": lib.window_in,
+        "window_out_frames": lib.window_out,
+        "window_skip_frames": lib.window_skip,
+        "mean_intensity_1": total / (n * t * h * w),
+        "last_frame_mean_intensity_1": last_total / (n * h * w),
+    }
+    if lib.shard:
+        s = lib.shard
+        out["shard"] = f"{s['index']}/{s['count']} (samples {s['first']} to {s['first'] + n - 1} "
+        out["shard"] += f"of {s['library_samples']})"
+    if lib.kind == "fcg":
+        out["last_frame_crack_fraction_pct"] = 100 * cracked / (n * h * w)
+        if "frame_cycles" in lib.physics:
+            c = lib.physics["frame_cycles"][:, -1]
+            out["cycles_to_last_frame_median_cycles"] = float(np.median(c))
+        if "rejected_draws" in lib.physics:
+            out["rejected_load_draws_count"] = int(lib.physics["rejected_draws"].sum())
+    return out
+
+
+def json_dumps(d) -> str:
+    return json.dumps(d, indent=2, default=lambda v: v.item() if isinstance(v, np.generic) else v)
