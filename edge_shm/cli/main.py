@@ -66,6 +66,16 @@ def _check_launch(argv: list[str] | None) -> None:
         )
 
 
+def _lost_peer(e: Exception) -> bool:
+    """A torch.distributed error under torchrun: another rank died (its own error says why)."""
+    dist = sys.modules.get("torch.distributed")
+    error = getattr(dist, "DistError", None)
+    return os.environ.get("WORLD_SIZE", "1") not in ("", "1") and (
+        (error is not None and isinstance(e, error))
+        or (isinstance(e, RuntimeError) and "gloo" in str(e).lower())
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; turn user errors, usage errors and interrupts into one line."""
     try:
@@ -85,6 +95,8 @@ def main(argv: list[str] | None = None) -> int:
             return _fail(f"{where}{e.strerror}")
         raise
     except Exception as e:
+        if _lost_peer(e):
+            return _fail(f"another process of this torchrun failed or left ({type(e).__name__})")
         # typer vendors click: its usage errors carry format_message() and an exit code.
         if type(e).__name__ == "NoArgsIsHelpError":
             return 0

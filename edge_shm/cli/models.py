@@ -72,8 +72,9 @@ def train(
     ),
     data: str = typer.Option(
         "auto",
-        help="memory (load the train split), lazy (read windows from the file: memory bounded "
-        "by the batch) or auto (lazy when the split exceeds a quarter of this machine's memory).",
+        help="memory (load the library's frames), lazy (read windows from the file: memory "
+        "bounded by the batch) or auto (lazy when the frames exceed a quarter of this machine's "
+        "memory, shared by the processes torchrun starts on it).",
     ),
     workers: int = typer.Option(
         None, help="Processes reading batches (default: 0 in memory, 2 lazy)."

@@ -34,6 +34,7 @@ class LazyFrames:
         self.path, self.shape = path, tuple(int(s) for s in shape)
         self.dtype, self.ndim = np.dtype(np.float32), 4
         self._file, self._pid = None, None
+        self._identity = _identity(path)
 
     def __len__(self) -> int:
         return self.shape[0]
@@ -45,6 +46,8 @@ class LazyFrames:
 
     def _dataset(self) -> h5py.Dataset:
         if self._file is None or self._pid != os.getpid():
+            if _identity(self.path) != self._identity:
+                raise UserError(f"{self.path}: the library file was replaced or changed meanwhile")
             chunk = 4 * int(np.prod(self.shape[1:]))
             try:
                 self._file = h5py.File(
@@ -74,6 +77,15 @@ class LazyFrames:
         if self._file is not None:
             self._file.close()
         self._file = None
+
+
+def _identity(path) -> tuple | None:
+    """What names one version of a file: device, inode, size, modification time."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
 
 
 def iter_samples(frames, indices=None) -> Iterator[np.ndarray]:

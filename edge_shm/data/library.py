@@ -159,7 +159,8 @@ def create_layout(f: h5py.File, shape, split, meta: dict, physics: dict, physics
     """Write everything of a library but its frames into the open file ``f``; returns the
     empty (N, T, H, W) float32 frames dataset (gzip, one chunk per sample) to fill.
 
-    ``meta`` holds kind, generator, seed, pixel_mm, params, units, window and shard (or None).
+    ``meta`` holds kind, generator, seed, pixel_mm, params, units, window and shard (or None),
+    and optionally generator_version (default: this edge-shm's).
     """
     window, seed = meta["window"], meta["seed"]
     f.attrs.update(
@@ -167,7 +168,7 @@ def create_layout(f: h5py.File, shape, split, meta: dict, physics: dict, physics
         format_version=FORMAT_VERSION,
         kind=meta["kind"],
         generator=meta["generator"],
-        generator_version=__version__,
+        generator_version=meta.get("generator_version", __version__),
         seed=-1 if seed is None else int(seed),
         pixel_size_mm=float(meta["pixel_mm"]),
         window_in=window[0],

@@ -40,6 +40,8 @@ def parse_shard(text: str) -> tuple[int, int]:
 def shard_range(n_samples: int, index: int, count: int) -> tuple[int, int]:
     """(first, stop) library indices of shard ``index`` of ``count``: contiguous blocks whose
     sizes differ by at most one (as :func:`numpy.array_split`)."""
+    if not 0 <= index < count:
+        raise UserError(f"shard {index}/{count}: the index must lie in 0..{count - 1}")
     if count > n_samples:
         raise UserError(f"{count} shards of {n_samples} samples: some shards would be empty")
     base, extra = divmod(n_samples, count)
@@ -138,6 +140,7 @@ def merge_shards(paths, output, progress=None) -> Path:
         units=ref.units,
         window=(ref.window_in, ref.window_out, ref.window_skip),
         shard=None,
+        generator_version=ref.generator_version,
     )
     shape = (n, *ref.frames.shape[1:])
     with atomic_file(output) as tmp:
@@ -151,7 +154,6 @@ def merge_shards(paths, output, progress=None) -> Path:
                         i += 1
                         if progress is not None:
                             progress()
-                f.attrs["generator_version"] = ref.generator_version
         except (RuntimeError, ValueError) as e:
             raise UserError(f"{output}: could not be written ({e})") from None
     for s in shards:

@@ -69,20 +69,28 @@ DATA_MODES = ("auto", "memory", "lazy")
 
 def open_for_training(path, mode: str = "auto"):
     """(library, note): the library with its frames in memory or lazy (``mode``), and a line
-    saying why when ``auto`` chose lazy (else None)."""
+    saying why when ``auto`` chose lazy (else None).
+
+    ``auto`` reads the frames into memory when they take at most a quarter of this machine's
+    memory divided by the processes torchrun started on it (each holds its own copy)."""
+    import os
+
     from edge_shm.data.generators import memory_bytes
     from edge_shm.data.library import read_library
 
     if mode not in DATA_MODES:
         raise UserError(f"unknown --data {mode!r}; choose auto, memory or lazy")
     lib = read_library(path, load_physics=False, lazy=True)
-    need = lib.frames.nbytes * int((lib.split == 0).sum()) // max(len(lib.frames), 1)
-    if mode == "lazy" or (mode == "auto" and need > memory_bytes() // 4):
+    local = max(1, int(os.environ.get("LOCAL_WORLD_SIZE", "1") or 1))
+    budget = memory_bytes() // 4 // local
+    if mode == "lazy" or (mode == "auto" and lib.frames.nbytes > budget):
         why = None
         if mode == "auto":
             why = (
-                f"the train split's frames take {need / 1024**3:.2f} GiB, more than a quarter "
-                f"of memory: windows are read from {path} as needed"
+                f"the library's frames take {lib.frames.nbytes / 1024**3:.2f} GiB, more than "
+                f"{budget / 1024**3:.2f} GiB (a quarter of memory"
+                + (f" / {local} processes" if local > 1 else "")
+                + f"): windows are read from {path} as needed"
             )
         return lib, why
     return read_library(path, load_physics=False), None

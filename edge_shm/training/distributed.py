@@ -144,6 +144,18 @@ def all_sum(value: float, procs: Processes) -> float:
     return float(t.item())
 
 
+def text_from_main(compute, procs: Processes, size: int = 256) -> str:
+    """``compute()`` (a short ASCII text) on rank 0, sent to every rank as bytes (no pickle)."""
+    if procs.world == 1:
+        return compute()
+    buf = torch.zeros(size, dtype=torch.uint8, device=procs.device)
+    if procs.main:
+        raw = compute().encode("ascii")[:size]
+        buf[: len(raw)] = torch.tensor(list(raw), dtype=torch.uint8)
+    dist.broadcast(buf, src=0)
+    return bytes(buf.cpu().tolist()).rstrip(b"\0").decode("ascii")
+
+
 def barrier(procs: Processes) -> None:
     if procs.world > 1:
         dist.barrier()

@@ -78,8 +78,11 @@ def train(
     loader = torch.utils.data.DataLoader(
         data, batch_sampler=batches, num_workers=workers, collate_fn=as_batch
     )
+    fingerprint = distributed.text_from_main(lib.fingerprint, procs)  # reads the whole library once
     with ck.run_lock(run_dir) if procs.main else contextlib.nullcontext():
-        model, opt, history, config = _start(lib, run_dir, cfg, data, n, resume, procs.device)
+        model, opt, history, config = _start(
+            lib, run_dir, cfg, (data, n, fingerprint), resume, procs.device
+        )
         step = distributed.wrap(TrainStep(model, cfg, window is not None), procs)
         work = run_dir
         if procs.main and not history:
@@ -95,7 +98,7 @@ def train(
                 gen = torch.Generator().manual_seed(cfg.seed * 100_003 + epoch)
                 batches.order = torch.randperm(len(data), generator=gen)[:n].numpy()
                 eta = sampling_eta(epoch, cfg.epochs)
-                for b, (x, y) in zip(range(0, n, cfg.batch_size), loader, strict=True):
+                for b, (x, y) in zip(range(0, n, cfg.batch_size), _batches(loader), strict=True):
                     size = min(cfg.batch_size, n - b)
                     weight, lo, hi = distributed.batch_weight(size, procs)
                     x, y = x.to(procs.device), y.to(procs.device)
@@ -123,11 +126,35 @@ def train(
         finally:
             if work != run_dir:
                 shutil.rmtree(work, ignore_errors=True)
-    return read_json(run_dir / "metrics.json")
+    return read_json(run_dir / "metrics.json") if procs.main else _metrics(history)
 
 
-def _start(lib, run_dir: Path, cfg: TrainConfig, data, n: int, resume: bool, device):
-    """(model, optimizer, history, run config): fresh, or restored from ``run_dir``."""
+def _batches(loader):
+    """The loader's batches; a one-line error when a worker process fails to read one (torch
+    re-raises it with the worker's traceback in the message)."""
+    try:
+        yield from loader
+    except UserError as e:
+        lines = [s for s in str(e).splitlines() if s.strip()]
+        if len(lines) > 1 and lines[0].startswith("Caught "):
+            raise UserError(lines[-1].split("UserError: ", 1)[-1]) from None
+        raise
+
+
+def _metrics(history: list) -> dict:
+    return {
+        "history": history,
+        "epochs_done": len(history),
+        "train_seconds_total": sum(h["seconds"] for h in history),
+        "final_train_loss": history[-1]["train_loss"],
+    }
+
+
+def _start(lib, run_dir: Path, cfg: TrainConfig, train_data, resume: bool, device):
+    """(model, optimizer, history, run config): fresh, or restored from ``run_dir``.
+
+    ``train_data`` is (window dataset, windows per epoch, the library's fingerprint)."""
+    data, n, fingerprint = train_data
     h, w = lib.frame_shape
     torch.manual_seed(cfg.seed)
     model = build_model(
@@ -139,7 +166,7 @@ def _start(lib, run_dir: Path, cfg: TrainConfig, data, n: int, resume: bool, dev
         "train": cfg.to_dict(),
         "parameters": count_parameters(model),
         "library": str(Path(lib.path).resolve()),
-        "library_fingerprint": lib.fingerprint(),
+        "library_fingerprint": fingerprint,
         "library_kind": lib.kind,
         "frame_shape": [h, w],
         "pixel_mm": lib.pixel_mm,
@@ -187,15 +214,7 @@ def _checkpoint(folder: Path, model, opt, config: dict, history: list) -> None:
     sha = ck.save_tensors(folder / "weights.safetensors", model.state_dict())
     ck.save_tensors(folder / "optimizer.safetensors", ck.optimizer_tensors(opt))
     write_json(folder / "config.json", dict(config, weights_sha256=sha))
-    write_json(
-        folder / "metrics.json",
-        {
-            "history": history,
-            "epochs_done": len(history),
-            "train_seconds_total": sum(h["seconds"] for h in history),
-            "final_train_loss": history[-1]["train_loss"],
-        },
-    )
+    write_json(folder / "metrics.json", _metrics(history))
     loss_curve(history, folder / "loss.png", f"{config['model']} ({config['train']['loss']})")
 
 

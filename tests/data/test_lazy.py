@@ -57,3 +57,34 @@ def test_open_for_training_modes(crack_lib_path):
     assert lib.lazy and why is None
     with pytest.raises(UserError, match="--data"):
         open_for_training(crack_lib_path, "disk")
+
+
+def test_a_library_changed_under_a_worker_is_refused_in_one_line(tmp_path, crack_lib_path):
+    import torch
+
+    from edge_shm.training.dataset import as_batch
+    from edge_shm.training.loop import _batches
+
+    path = tmp_path / "lib.h5"
+    path.write_bytes(crack_lib_path.read_bytes())
+    data = WindowDataset(read_library(path, lazy=True), "train")
+    loader = torch.utils.data.DataLoader(
+        data, batch_size=4, num_workers=1, collate_fn=as_batch, shuffle=False
+    )
+    with h5py.File(path, "r+") as f:  # rebuilt in place while training: refused, not read
+        f["frames"][0, 0, 0, 0] = 1.0
+    with pytest.raises(UserError) as err:
+        list(_batches(loader))
+    assert str(err.value) == f"{path}: the library file was replaced or changed meanwhile"
+
+
+def test_auto_budget_is_shared_by_the_processes_of_a_node(crack_lib_path, monkeypatch):
+    import edge_shm.data.generators as gen
+
+    nbytes = read_library(crack_lib_path, lazy=True).frames.nbytes
+    monkeypatch.setattr(gen, "memory_bytes", lambda: 8 * nbytes)  # a quarter: 2x the frames
+    lib, why = open_for_training(crack_lib_path, "auto")
+    assert not lib.lazy and why is None
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "4")  # half the frames per process
+    lib, why = open_for_training(crack_lib_path, "auto")
+    assert lib.lazy and "/ 4 processes" in why

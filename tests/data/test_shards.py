@@ -116,3 +116,9 @@ def test_cli_build_and_merge(tmp_path, capsys):
     assert lib.frames.shape[0] == 3 and lib.seed == 4
     with pytest.raises(UserError, match="I/N"):
         parse_shard("1-2")
+
+
+def test_the_python_api_checks_the_shard_index(tmp_path):
+    with pytest.raises(UserError, match="0..2"):
+        build("fcg", tmp_path / "x.h5", 6, 0, shard=(5, 3))
+    assert not (tmp_path / "x.h5").exists()

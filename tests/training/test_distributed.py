@@ -169,3 +169,13 @@ def test_split_batches_give_the_global_gradient_in_float64(libs):
         for a, b in zip(whole.parameters(), split.parameters(), strict=True)
     )
     assert diff < 1e-9
+
+
+def test_a_lost_peer_is_one_line_under_torchrun(monkeypatch):
+    from edge_shm.cli.main import _lost_peer
+
+    gloo = RuntimeError("[../third_party/gloo/gloo/transport/tcp/pair.cc:534] Connection closed")
+    assert not _lost_peer(gloo)  # one process: an ordinary bug keeps its traceback
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    assert _lost_peer(gloo)
+    assert not _lost_peer(ValueError("bad"))
