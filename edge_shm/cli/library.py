@@ -73,9 +73,10 @@ def merge(
     from edge_shm.data.shards import check_shards, merge_shards
 
     library_output(output, shards)
-    n = check_shards(shards)[0].shard["library_samples"]
+    checked = check_shards(shards)
+    n = checked[0].shard["library_samples"]
     with progress_bar(f"merging {len(shards)} shards", n) as advance:
-        merge_shards(shards, output, progress=advance)
+        merge_shards(checked, output, progress=advance)
     _print_summary(L.read_library(output, lazy=True))
 
 

@@ -53,9 +53,14 @@ def _fail(message: str, code: int = 2) -> int:
     return code
 
 
+def _under_torchrun() -> bool:
+    """True in the processes torchrun started for more than one process (WORLD_SIZE > 1)."""
+    return os.environ.get("WORLD_SIZE", "1") not in ("", "1")
+
+
 def _check_launch(argv: list[str] | None) -> None:
     """Under torchrun (WORLD_SIZE > 1) only ``train`` runs: other commands would run N times."""
-    if os.environ.get("WORLD_SIZE", "1") in ("", "1"):
+    if not _under_torchrun():
         return
     words = [a for a in (sys.argv[1:] if argv is None else argv) if not a.startswith("-")]
     if words[:1] != ["train"]:
@@ -70,7 +75,7 @@ def _lost_peer(e: Exception) -> bool:
     """A torch.distributed error under torchrun: another rank died (its own error says why)."""
     dist = sys.modules.get("torch.distributed")
     error = getattr(dist, "DistError", None)
-    return os.environ.get("WORLD_SIZE", "1") not in ("", "1") and (
+    return _under_torchrun() and (
         (error is not None and isinstance(e, error))
         or (isinstance(e, RuntimeError) and "gloo" in str(e).lower())
     )

@@ -82,10 +82,9 @@ def check_shards(paths) -> list[Library]:
     _same(shards, "shard counts", lambda s: s.shard["count"])
     _same(shards, "library sizes (--samples)", lambda s: s.shard["library_samples"])
     _same(shards, "frame sizes", lambda s: s.frames.shape[1:])
+    _same(shards, "pixel sizes (mm)", lambda s: s.pixel_mm)
     for s in shards[1:]:
-        diff = _params_diff(shards[0].params, s.params) or _params_diff(
-            {"pixel_mm": shards[0].pixel_mm}, {"pixel_mm": s.pixel_mm}
-        )
+        diff = _params_diff(shards[0].params, s.params)
         if diff:
             raise UserError(
                 f"shards were built with different options: {diff} ({shards[0].path}, {s.path})"
@@ -120,13 +119,15 @@ def _merged_physics(shards: list[Library]) -> dict:
     return out
 
 
-def merge_shards(paths, output, progress=None) -> Path:
-    """Join shard files into one library at ``output`` (atomic; one sample in memory at a time).
+def merge_shards(shards, output, progress=None) -> Path:
+    """Join shards into one library at ``output`` (atomic; one sample in memory at a time).
 
-    The merged file holds the frames, split and physics of a build in one process with the same
-    seed and options, byte for byte.
+    ``shards`` are paths, or the libraries :func:`check_shards` returned. The merged file holds
+    the frames, split and physics of a build in one process with the same seed and options,
+    byte for byte.
     """
-    shards = check_shards(paths)
+    if not all(isinstance(s, Library) for s in shards):
+        shards = check_shards(shards)
     ref = shards[0]
     n = ref.shard["library_samples"]
     split = np.concatenate([s.split for s in shards])
