@@ -11,9 +11,8 @@ and copies it to ``examples/runs/forecast-snn`` (the run the demo and the exampl
 from __future__ import annotations
 
 import os
-import shutil
 
-from benchmarks.run import ROOT, stamp
+from benchmarks.run import ROOT, ship, stamp
 from edge_shm.reports.evaluation import NAMES as BASELINE_NAMES
 from edge_shm.reports.evaluation import _mm
 
@@ -105,7 +104,7 @@ def run(ctx) -> str:
     mem_lines = _memory_lines(profiles["forecast"], devs)
     energy = _energy_lines(profiles, devs)
     exports = _exports(run_dir, ctx, export_run)
-    _ship(run_dir)
+    ship(run_dir, SHIPPED, SHIP_FILES)
     lines = [
         f"## The forecasting SNN (`{SHIPPED.relative_to(ROOT)}`) ({stamp()})",
         "",
@@ -217,14 +216,3 @@ def _exports(run_dir, ctx, export_run) -> list[str]:
         )
         lines.append(f"- {describe_verification(target, rep['verification'])}")
     return ["Exports of the trained run, verified on held-out frames:", "", *lines]
-
-
-def _ship(run_dir) -> None:
-    """The trained run, without its optimizer state, becomes examples/runs/forecast-snn."""
-    tmp = SHIPPED.parent / ".forecast-snn.tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    for name in SHIP_FILES:
-        shutil.copy(run_dir / name, tmp / name)
-    shutil.rmtree(SHIPPED, ignore_errors=True)
-    tmp.replace(SHIPPED)

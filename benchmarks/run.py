@@ -27,6 +27,7 @@ SECTIONS = [
     "arm",
     "interop",
     "onsite",
+    "timing",
     "turing",
     "scale",
     "parity",
@@ -111,6 +112,20 @@ def _write(path: Path, parts: dict[str, str]) -> None:
             body += f"\n<!-- section: {name} -->\n{parts[name].rstrip()}\n"
     with atomic_file(path) as tmp:
         tmp.write_text(body)
+
+
+def ship(run_dir: Path, dest: Path, files) -> None:
+    """Copy a trained run's ``files`` (not its optimizer state) to ``dest`` under examples/,
+    replacing the earlier copy only once the new one is complete."""
+    import shutil
+
+    tmp = dest.parent / f".{dest.name}.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    for name in files:
+        shutil.copy(run_dir / name, tmp / name)
+    shutil.rmtree(dest, ignore_errors=True)
+    tmp.replace(dest)
 
 
 def stamp() -> str:

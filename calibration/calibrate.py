@@ -173,6 +173,7 @@ def calibrate(graph: DeploymentGraph, sequences: np.ndarray, target: str, run_sh
         layers,
         [op.to_dict() for op in graph.post],
         run_sha,
+        codec=graph.codec,
     )
     _spike_flips(fixed, sequences, float_spikes, rows)
     fixed.report = {"sequences": int(sequences.shape[0]), "layers": rows}

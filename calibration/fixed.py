@@ -76,6 +76,7 @@ class FixedGraph:
     post: list[dict] = field(default_factory=list)
     run_sha256: str = ""
     report: dict = field(default_factory=dict)
+    codec: dict | None = None  # frame codec of a network over feature rows (graph.codec)
 
     def apply_post(self, readout: np.ndarray, frame: np.ndarray) -> np.ndarray:
         from edge_shm.graph import post_op_from_dict
@@ -138,6 +139,7 @@ class FixedGraph:
             g = cls(
                 input_shape=tuple(meta["input_shape"]),
                 layers=layers,
+                codec=meta.get("codec"),  # absent before edge-shm 0.3
                 **{k: meta[k] for k in keys},
             )
         except (KeyError, TypeError, ValueError) as e:

@@ -1,3 +1,3 @@
 """edge-shm: neuromorphic edge deployment for structural health monitoring."""
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"

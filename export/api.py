@@ -62,6 +62,20 @@ def describe_verification(target: str, res: dict) -> str:
     )
 
 
+def codec_rows(codec, frames: np.ndarray) -> np.ndarray:
+    """Held-out sequences as a motion network's rows: every other sequence with a camera's
+    fixed frame interval (the clock entries in use), the others without cycles."""
+    from edge_shm.firmware_sim.codec import graph_inputs
+
+    t = frames.shape[1]
+    clock = np.where(np.arange(len(frames))[:, None] % 2 == 0, np.arange(t)[None], np.nan)
+    rows = [
+        graph_inputs(codec, s[None], None if np.isnan(c).any() else c[None])[0]
+        for s, c in zip(frames, clock, strict=True)
+    ]
+    return np.stack(rows)
+
+
 def export_run(
     run_dir,
     target: str,
@@ -92,6 +106,9 @@ def export_run(
     if t.lowered:
         model.lower()  # refuses a layer without a graph equivalent, naming it
     held, source = held_out_frames(config, frames)
+    if held is not None and model.codec is not None:
+        held = codec_rows(model.codec, held)
+        source += ", as the codec's motion rows"
     if held is not None:
         check_frame_shape(held, (model.height, model.width))
     if verify and held is None:

@@ -100,6 +100,7 @@ def build_manifest(graph, probe: dict) -> Manifest:
             "readout": "the last Conv runs in Lava into a non-spiking sink",
         },
         probe=probe,
+        extra={} if graph.codec is None else {"codec": graph.codec},
     )
 
 

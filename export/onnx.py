@@ -67,6 +67,12 @@ def export_onnx(model, config: dict, path: Path) -> dict:
             "at zero"
         ),
     }
+    if model.codec is not None:
+        info["edge_shm_codec"] = json.dumps(model.codec.to_dict())
+        info["edge_shm_convention"] += (
+            "; the frame is the codec's feature row of the camera frames (edge_shm_codec, "
+            "edge_shm.firmware_sim.codec) and the prediction its readout row"
+        )
     for k, v in info.items():
         proto.metadata_props.add(key=k, value=v)
     onnx.save(proto, str(path))

@@ -73,6 +73,33 @@ def open_stepper(kind: str, path: Path, backend: str):
     return NIRStepper(path)
 
 
+def artefact_codec(kind: str, path: Path):
+    """The frame codec recorded in an artefact (a motion network), or None (a pixel one)."""
+    import json
+
+    from edge_shm.firmware_sim.codec import codec_from_dict
+
+    if kind == "onnx":
+        from edge_shm.firmware_sim.onnx_runner import onnx_metadata
+
+        text = onnx_metadata(path).get("edge_shm_codec")
+        try:
+            return codec_from_dict(None if text is None else json.loads(text))
+        except json.JSONDecodeError:
+            raise UserError(f"{path}: its frame codec is not JSON") from None
+    if kind == "bundle":
+        from edge_shm.firmware_sim.bundle import read_bundle
+
+        return codec_from_dict(read_bundle(path).graph().codec)
+    if kind == "calibration":
+        from edge_shm.calibration.fixed import FixedGraph
+
+        return codec_from_dict(FixedGraph.load(path).codec)
+    from edge_shm.graph.nir_io import read_nir
+
+    return codec_from_dict(read_nir(path).codec)
+
+
 def frame_shape(kind: str, path: Path, backend: str) -> tuple[int, int]:
     if kind == "bundle":
         from edge_shm.firmware_sim.bundle import read_bundle
@@ -85,8 +112,24 @@ def frame_shape(kind: str, path: Path, backend: str) -> tuple[int, int]:
     return tuple(open_stepper(kind, path, backend).frame_shape)
 
 
-def run_artefact(kind: str, path: Path, backend: str, frames: np.ndarray) -> np.ndarray:
-    """Forecasts (N, T, H, W) float32 of sequences (N, T, H, W), each from a zero state."""
+def run_artefact(
+    kind: str, path: Path, backend: str, frames: np.ndarray, cycles=None
+) -> np.ndarray:
+    """Forecasts (N, T, H, W) float32 of sequences (N, T, H, W), each from a zero state.
+
+    An artefact of a motion network takes camera frames of any size: they become its codec's
+    rows (with ``cycles`` (N, T) where known), and its readouts forecast frames."""
+    from edge_shm.firmware_sim.codec import decode_stream, graph_inputs
+
+    codec = artefact_codec(kind, path)
+    if codec is None:
+        return _run_graph(kind, path, backend, frames)
+    rows = graph_inputs(codec, frames, cycles)
+    return decode_stream(codec, frames, _run_graph(kind, path, backend, rows))
+
+
+def _run_graph(kind: str, path: Path, backend: str, frames: np.ndarray) -> np.ndarray:
+    """The artefact's raw outputs (N, T, H, W) for its own inputs (N, T, H, W)."""
     from edge_shm.data.frames import check_frame_shape
 
     check_frame_shape(frames, frame_shape(kind, path, backend), "the artefact")

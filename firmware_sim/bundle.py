@@ -149,6 +149,8 @@ class Bundle:
         try:
             g = read_nir(self.file(self.manifest.nir_file), dt=self.manifest.dt)
             g.post = [post_op_from_dict(d) for d in self.manifest.post]
+            extra = self.manifest.extra if isinstance(self.manifest.extra, dict) else {}
+            g.codec = extra.get("codec")
             g.model = self.manifest.model
             g.validate()
         except (GraphError, TypeError, ValueError) as e:

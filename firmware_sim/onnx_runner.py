@@ -9,6 +9,12 @@ import numpy as np
 from edge_shm.errors import UserError
 
 
+def onnx_metadata(path) -> dict[str, str]:
+    """The ``metadata_props`` of an ONNX file, read by ONNX Runtime (one-line error when it
+    cannot load the file)."""
+    return OnnxStepper(path).metadata
+
+
 class OnnxStepper:
     """Streams frames through ``(frame, state...) -> (prediction, state...)`` (a Stepper)."""
 
@@ -39,6 +45,7 @@ class OnnxStepper:
             if not all(isinstance(d, int) for d in self._shapes[n][1:]):
                 raise UserError(f"{path}: state {n!r} has no fixed shape")
         self.frame_shape = tuple(int(d) for d in dims)
+        self.metadata = dict(self.session.get_modelmeta().custom_metadata_map)
 
     def initial_state(self, batch: int = 1) -> list[np.ndarray]:
         return [

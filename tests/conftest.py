@@ -93,3 +93,24 @@ def spiking_snn_run(snn_run_dir, tmp_path_factory) -> Path:
 def held_out(crack_lib):
     """Test-split frames of the small crack library (N, T, H, W): never trained on."""
     return crack_lib.frames[crack_lib.indices("test")]
+
+
+@pytest.fixture(scope="session")
+def mixed_lib_path(tmp_path_factory) -> Path:
+    """A small mixed-timing crack library (every timing, pauses, late starts)."""
+    from edge_shm.data.generators import build
+
+    path = tmp_path_factory.mktemp("lib") / "fcg-mixed-40.h5"
+    build("fcg", path, 40, 12, timing="mixed")
+    return path
+
+
+@pytest.fixture(scope="session")
+def motion_run_dir(mixed_lib_path, tmp_path_factory) -> Path:
+    """A motion SNN trained briefly on the mixed library, with its band (through the CLI)."""
+    from edge_shm.cli import main
+
+    out = tmp_path_factory.mktemp("runs") / "motion"
+    args = ["train", "--model", "motion-snn", "-l", str(mixed_lib_path), "-o", str(out)]
+    assert main([*args, "--epochs", "4", "--batch-size", "64", "--lr", "0.003"]) == 0
+    return out

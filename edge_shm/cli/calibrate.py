@@ -27,8 +27,10 @@ def calibrate(
     from edge_shm.calibration.calibrate import calibrate as run_calibration
     from edge_shm.calibration.fixed import is_calibration
     from edge_shm.data.library import read_library
+    from edge_shm.firmware_sim.codec import graph_inputs
     from edge_shm.outputs import Output, atomic_dir, plan_outputs
     from edge_shm.training.checkpoint import load_run
+    from edge_shm.training.motion import library_cycles
 
     if target not in ("loihi", "int8"):
         raise UserError(f"unknown calibration target {target!r}; choose loihi or int8")
@@ -42,22 +44,24 @@ def calibrate(
             "Loihi fixed point or int8 (use an int8 ONNX export for it)"
         )
     graph = model.lower()
-    lib = read_library(library, load_physics=False)
+    lib = read_library(library)
     train = lib.indices("train")
     if len(train) < MIN_SEQUENCES:
         raise UserError(
             f"{library}: {len(train)} train samples, calibration needs at least {MIN_SEQUENCES}"
         )
-    if tuple(lib.frames.shape[2:]) != (model.height, model.width):
+    if model.codec is None and tuple(lib.frames.shape[2:]) != (model.height, model.width):
         raise UserError(
             f"{library}: frames of {lib.frames.shape[2]}x{lib.frames.shape[3]} px, the model "
             f"takes {model.height}x{model.width} px"
         )
     pick = train[np.linspace(0, len(train) - 1, min(sequences, len(train))).round().astype(int)]
     with out.status(f"calibrating {model.name} for {target} on {len(pick)} sequences"):
-        fixed = run_calibration(
-            graph, lib.frames[pick], target, run_sha=config.get("weights_sha256", "")
+        cycles = library_cycles(lib)
+        inputs = graph_inputs(
+            model.codec, lib.frames[pick], None if cycles is None else cycles[pick]
         )
+        fixed = run_calibration(graph, inputs, target, run_sha=config.get("weights_sha256", ""))
     fixed.report["library"] = str(Path(library).resolve())
     fixed.report["samples"] = [int(i) for i in pick]
     with atomic_dir(output) as tmp:

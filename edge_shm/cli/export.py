@@ -120,7 +120,10 @@ def simulate(
     artefact: Path = typer.Argument(
         ..., help="A .onnx file, a .nir file, a Lava bundle or a calibration folder."
     ),
-    frames: Path = typer.Option(..., help="Frames: .npy (N,T,H,W) or (T,H,W), or image folder."),
+    frames: Path = typer.Option(
+        ...,
+        help="Frames: .npy (N,T,H,W) or (T,H,W), an image folder, or a library (its test split).",
+    ),
     backend: str = typer.Option(
         None, help="onnx, lava, nir; int or lava-fixed for a calibration (default: by artefact)."
     ),

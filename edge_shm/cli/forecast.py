@@ -67,7 +67,9 @@ def forecast(
     n_in = window or meta.get("n_in")
     if n_in is None:
         raise UserError(f"{model}: its window is unknown; give --window N")
-    intake = Intake(tuple(meta["shape"]), roi, binarize, crack)
+    if meta.get("codec") is not None and n_in != meta["codec"].n_in:
+        raise UserError(f"--window {n_in}: this motion network reads {meta['codec'].n_in} frames")
+    intake = Intake(None if meta["shape"] is None else tuple(meta["shape"]), roi, binarize, crack)
     source = _source(frames, watch, sample, intake, max_frames) if frames is not None else None
     physics = source.physics if source is not None else {}
     px = pixel_mm or meta.get("pixel_mm") or physics.get("pixel_mm")
@@ -84,6 +86,7 @@ def forecast(
         width_mm=plate_width or physics.get("width_mm"),
         a_offset_mm=a_offset,
         binary=meta.get("binary", True),
+        band=meta.get("band"),
     )
     info = {
         "model": meta["name"],
@@ -139,26 +142,37 @@ def _open_model(path: Path, backend: str | None):
         model, config = load_run(path, "cpu")
         stepper = TorchStepper(model)
         meta = _run_meta(config) | {"name": config["model"], "backend": "torch"}
-        return _streaming(meta, stepper)
+        meta["band"] = _band(path)
+        return _streaming(meta, stepper, model.codec)
     if backend == "torch":
         raise UserError(f"{path}: the torch backend needs a run folder")
-    from edge_shm.firmware_sim.artefacts import artefact_kind, choose_backend, open_stepper
+    from edge_shm.firmware_sim.artefacts import (
+        artefact_codec,
+        artefact_kind,
+        choose_backend,
+        open_stepper,
+    )
 
     kind, art = artefact_kind(path)
     backend = choose_backend(kind, backend)
     meta = _artefact_meta(path, art) | {"backend": backend}
+    codec = artefact_codec(kind, art)
+    if codec is not None:
+        meta["n_in"] = codec.n_in
     if backend == "lava":
         from edge_shm.firmware_sim.bundle import read_bundle
         from edge_shm.firmware_sim.lava.host import run_bundle
         from edge_shm.onsite.streaming import WindowRerunForecaster
 
-        meta["shape"] = tuple(read_bundle(art).manifest.frame_shape)
+        shape = tuple(read_bundle(art).manifest.frame_shape)
+        meta["shape"] = None if codec is not None else shape
         meta["forecaster"] = "window re-run (Lava runs whole sequences)"
+        meta["codec"] = codec
 
         def rerun(windows):
             return np.stack([r.prediction[-1] for r in run_bundle(art, windows)])
 
-        return meta, lambda n, h, b: WindowRerunForecaster(rerun, n, h, b, meta["shape"])
+        return meta, lambda n, h, b: WindowRerunForecaster(rerun, n, h, b, meta["shape"], codec)
     if kind == "calibration":
         from edge_shm.calibration.fixed import FixedGraph
         from edge_shm.firmware_sim.int_engine import EngineStepper, IntEngine
@@ -168,14 +182,25 @@ def _open_model(path: Path, backend: str | None):
         stepper = EngineStepper(IntEngine(FixedGraph.load(art)))
     else:
         stepper = open_stepper(kind, art, backend)
-    return _streaming(meta, stepper)
+    return _streaming(meta, stepper, codec)
 
 
-def _streaming(meta: dict, stepper):
+def _streaming(meta: dict, stepper, codec=None):
+    from edge_shm.firmware_sim.codec import CodecStepper
     from edge_shm.onsite.streaming import StreamingForecaster
 
-    meta = meta | {"shape": tuple(stepper.frame_shape), "forecaster": "streaming, state carried"}
+    if codec is not None:
+        stepper = CodecStepper(stepper, codec)
+    shape = None if stepper.frame_shape is None else tuple(stepper.frame_shape)
+    meta = meta | {"shape": shape, "forecaster": "streaming, state carried", "codec": codec}
     return meta, lambda n, h, b: StreamingForecaster(stepper, n, h, b)
+
+
+def _band(run: Path) -> dict | None:
+    """The run's forecast band: band.json (motion), else its evaluation's 90th percentiles."""
+    from edge_shm.onsite.band import evaluation_band, read_band
+
+    return read_band(run) or evaluation_band(run)
 
 
 def _run_meta(config: dict) -> dict:
@@ -204,6 +229,7 @@ def _artefact_meta(path: Path, art: Path) -> dict:
             if cfg.is_file():
                 try:
                     meta |= _run_meta(read_json(cfg))
+                    meta["band"] = _band(cfg.parent)
                 except UserError:
                     pass
             break

@@ -21,6 +21,13 @@ class Kind(str, Enum):
     turing = "turing"
 
 
+class Timing(str, Enum):
+    slices = "slices"
+    cycles = "cycles"
+    mixed = "mixed"
+    static = "static"
+
+
 def library_output(path: Path, inputs=()) -> Path:
     """Check a library file output: replaces only an earlier edge-shm library."""
     return plan_outputs([Output(path, "library file", same_kind=L.is_library)], inputs)[0]
@@ -32,7 +39,15 @@ def build(
     output: Path = typer.Option(..., "-o", "--output", help="Library file to write (.h5)."),
     samples: int = typer.Option(None, help="Number of samples (default: the paper's 908 / 15)."),
     seed: int = typer.Option(0, help="Seed of every random choice."),
-    frames: int = typer.Option(None, help="Turing only: frames per sample (default 68)."),
+    frames: int = typer.Option(
+        None, help="Frames per sample (default: cracks 8, the paper's; Turing 68)."
+    ),
+    timing: Timing = typer.Option(
+        None,
+        help="Cracks only: when frames are cut. slices (default): each time the tip crosses "
+        "one of equal x slices (the paper's); cycles: at equal load-cycle intervals (a "
+        "camera's); mixed: a timing, span and pauses drawn per sample; static: nothing grows.",
+    ),
     size: int = typer.Option(None, help="Turing only: grid side in pixels (default 200)."),
     shard: str = typer.Option(
         None,
@@ -45,11 +60,15 @@ def build(
     from edge_shm.data.shards import parse_shard, shard_range
 
     n = samples if samples is not None else DEFAULT_SAMPLES[kind.value]
-    if kind is Kind.fcg and (frames is not None or size is not None):
-        raise UserError("--frames and --size apply to turing libraries only")
+    if kind is Kind.fcg and size is not None:
+        raise UserError("--size applies to turing libraries only")
+    if kind is Kind.turing and timing is not None:
+        raise UserError("--timing applies to crack (fcg) libraries only")
     if seed < 0:
         raise UserError(f"--seed must be a non-negative integer, got {seed}")
-    overrides = {k: v for k, v in (("n_frames", frames), ("size", size)) if v is not None}
+    names = ("frames", "timing") if kind is Kind.fcg else ("n_frames", "timing")
+    given = zip(names + ("size",), (frames, timing and timing.value, size), strict=True)
+    overrides = {k: v for k, v in given if v is not None}
     p = params_for(kind.value, **overrides)
     rows, cols = (p.rows, p.cols) if kind is Kind.fcg else (p.size, p.size)
     if n <= 0:

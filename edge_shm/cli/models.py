@@ -88,9 +88,10 @@ def train(
     from edge_shm.training import TrainConfig
     from edge_shm.training import train as run_training
     from edge_shm.training.checkpoint import is_run
-    from edge_shm.training.dataset import WindowDataset, open_for_training
+    from edge_shm.training.dataset import open_for_training
     from edge_shm.training.distributed import is_main_process, resolve_device, teardown
-    from edge_shm.training.loop import check_window
+    from edge_shm.training.loop import training_data
+    from edge_shm.training.motion import train_and_validation
 
     model_class(model)
     cfg = TrainConfig(
@@ -113,9 +114,14 @@ def train(
     main = is_main_process()
     if main and why:
         out.print(why)
-    window = check_window(model, lib)
-    n = len(WindowDataset(lib, "train", n_out=1 if window is None else window[1]))
-    n = n if max_windows is None else min(n, max_windows)
+    if model_class(model).capabilities.inputs == "motion":
+        samples = len(train_and_validation(lib)[0])
+        reading = progress_bar("reading crack motion", samples)
+        with reading if main else contextlib.nullcontext() as advance:
+            examples = training_data(lib, cfg, advance)
+    else:
+        examples = training_data(lib, cfg)
+    n = len(examples) if max_windows is None else min(len(examples), max_windows)
     done = 0
     if resume and (output / "metrics.json").is_file():
         from edge_shm.jsonio import read_json
@@ -124,13 +130,25 @@ def train(
     bar = progress_bar(f"training {model}", max(0, epochs - done) * n)
     try:
         with bar if main else contextlib.nullcontext() as advance:
-            metrics = run_training(lib, output, cfg, resume, advance, device, workers)
+            metrics = run_training(lib, output, cfg, resume, advance, device, workers, examples)
     finally:
         teardown()
     if not main:
         return
+    what = f"{loss} loss, per pixel"
+    if model_class(model).capabilities.inputs == "motion":
+        from edge_shm.training.band import HORIZONS, write_band
+
+        with progress_bar("calibrating the forecast band", HORIZONS) as advance:
+            band = write_band(output, lib, advance)
+        q = " / ".join(f"{r:.2f}" for r in band["ratio"])
+        out.print(
+            f"forecast band ({band['quantile']:.0%} of tip errors, {sum(band['windows'][:1])} "
+            f"held-out windows): {q} x (S + 1 px) at horizons 1-{len(band['ratio'])}"
+        )
+        what = "log(1 + tip error / (S + 1 px)), per window"
     out.print(
-        f"final train loss {metrics['final_train_loss']:.6f} ({loss} loss, per pixel), "
+        f"final train loss {metrics['final_train_loss']:.6f} ({what}), "
         f"{metrics['train_seconds_total']:.1f} s of training; run in {output}"
     )
 
@@ -140,8 +158,12 @@ def evaluate(
     library: Path = typer.Option(..., "--library", "-l", help="Library file (.h5)."),
     output: Path = typer.Option(None, "-o", "--output", help="Report folder (default: RUN)."),
     device: str = typer.Option("auto", help=DEVICE_HELP),
+    split: str = typer.Option(
+        "test", help="test, or all: every sample of a library the run never saw (another seed)."
+    ),
 ) -> None:
-    """Test-split MAE (one step and rollout), crack F1, thickness, baselines; JSON+MD+PNG."""
+    """Tip error (mm) 1-4 frames ahead beside the naive and physical forecasts, tolerant F1,
+    MAE (one step and rollout); JSON + MD + PNG."""
     from edge_shm.data.frames import check_frame_shape
     from edge_shm.data.library import read_library
     from edge_shm.reports.evaluation import write_evaluation
@@ -154,11 +176,19 @@ def evaluate(
         plan_outputs(
             [Output(output, "evaluation folder", True, has_file("evaluation.json"))], [run, library]
         )
-    lib = read_library(library, load_physics=False)
+    if split not in ("test", "all"):
+        raise UserError(f"--split must be test or all, got {split!r}")
+    lib = read_library(library)
     model, config = load_run(run, dev)
-    check_frame_shape(lib.frames, (model.height, model.width), "the run")
-    lib.split_frames("test")
-    md, _ = write_evaluation(model, config, lib, output or run)
+    if model.codec is None:  # a motion network reads frames of any size
+        check_frame_shape(lib.frames, (model.height, model.width), "the run")
+    if split == "all" and lib.fingerprint() == config.get("library_fingerprint"):
+        raise UserError(
+            f"{library}: the run was trained on this library; --split all would score its "
+            "training samples (use --split test, or a library of another seed)"
+        )
+    lib.split_frames(split)
+    md, _ = write_evaluation(model, config, lib, output or run, split)
     out.print(md)
 
 

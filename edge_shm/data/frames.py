@@ -212,8 +212,12 @@ def load_frames(src: str | os.PathLike) -> np.ndarray:
 
 
 def load_stack(src: str | os.PathLike) -> np.ndarray:
-    """Sequences (N, T, H, W) float32 from any source of :func:`load_frames`; (T, H, W) and
-    single images become one sequence."""
+    """Sequences (N, T, H, W) float32 from any source of :func:`load_frames`, or a library's
+    test split; (T, H, W) and single images become one sequence."""
+    from edge_shm.data.library import is_library, read_library
+
+    if Path(src).is_file() and is_library(src):
+        return read_library(src, load_physics=False).split_frames("test")
     arr = load_frames(src)
     if arr.ndim == 2:
         arr = arr[None]

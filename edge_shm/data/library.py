@@ -78,8 +78,12 @@ class Library:
         return all(np.isin(s, (0.0, 1.0)).all() for s in iter_samples(self.frames))
 
     def indices(self, which: str) -> np.ndarray:
+        """Sample indices of ``train``, ``test`` or ``all`` (a held-out library of another
+        seed: every sample is unseen)."""
+        if which == "all":
+            return np.arange(len(self.split))
         if which not in ("train", "test"):
-            raise UserError(f"unknown split {which!r}; choose train or test")
+            raise UserError(f"unknown split {which!r}; choose train, test or all")
         return np.flatnonzero(self.split == (0 if which == "train" else 1))
 
     def split_frames(self, which: str) -> np.ndarray:

@@ -50,6 +50,14 @@ def summary(lib: Library) -> dict:
         if "frame_cycles" in lib.physics:
             c = lib.physics["frame_cycles"][:, -1]
             out["cycles_to_last_frame_median_cycles"] = float(np.median(c))
+        out["frame_timing"] = str(lib.params.get("timing", "slices"))
+        tips = lib.physics.get("frame_tip_mm")
+        if tips is not None and np.ndim(tips) == 3 and tips.shape[1] > 1:
+            adv = np.hypot(*np.moveaxis(np.diff(tips, axis=1), 2, 0)) / lib.pixel_mm
+            lo, mid, hi = np.percentile(adv, [10, 50, 90])
+            out["tip_advance_p10_p50_p90_px_per_frame"] = [
+                round(float(v), 2) for v in (lo, mid, hi)
+            ]
         if "rejected_draws" in lib.physics:
             out["rejected_load_draws_count"] = int(lib.physics["rejected_draws"].sum())
     return out

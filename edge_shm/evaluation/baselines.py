@@ -1,6 +1,8 @@
 """Naive forecasts every model is judged beside: a forecast must beat these to be worth having.
 
-Each maps windows (N, n_in, H, W) to forecasts of the next frame (N, H, W):
+Each maps windows (N, n_in, H, W), and optionally a :class:`WindowContext` (cycles, history),
+to forecasts of the next frame (N, H, W); the forecasts that know physics (constant
+acceleration, Paris' law) are in :mod:`edge_shm.evaluation.physics_baselines`:
 
 - ``zeros``: all background (no crack at all).
 - ``copy_last``: the last input frame (persistence: the crack does not grow).
@@ -21,11 +23,11 @@ import numpy as np
 from edge_shm.evaluation.metrics import CRACK_THRESHOLD
 
 
-def zeros(windows: np.ndarray) -> np.ndarray:
+def zeros(windows: np.ndarray, ctx=None) -> np.ndarray:
     return np.zeros_like(np.asarray(windows)[:, -1], dtype=np.float32)
 
 
-def copy_last(windows: np.ndarray) -> np.ndarray:
+def copy_last(windows: np.ndarray, ctx=None) -> np.ndarray:
     return np.asarray(windows, np.float32)[:, -1].copy()
 
 
@@ -59,9 +61,29 @@ def constant_velocity_frame(prev: np.ndarray, last: np.ndarray) -> np.ndarray:
     return np.maximum(last, shift(grown, int(dr), int(dc)).astype(np.float32))
 
 
-def constant_velocity(windows: np.ndarray) -> np.ndarray:
+def constant_velocity(windows: np.ndarray, ctx=None) -> np.ndarray:
     w = np.asarray(windows)
     return np.stack([constant_velocity_frame(x[-2], x[-1]) for x in w])
 
 
 BASELINES = {"zeros": zeros, "copy_last": copy_last, "constant_velocity": constant_velocity}
+LABELS = {
+    "zeros": "all background",
+    "copy_last": "copy last frame",
+    "constant_velocity": "constant-velocity tip",
+    "constant_acceleration": "constant-acceleration tip",
+    "paris": "Paris-law extrapolation",
+}
+"""How reports name every baseline."""
+
+
+def baselines() -> dict:
+    """Every baseline, naive and physical, by name (a fresh Paris forecaster, whose refusals
+    count this evaluation's windows)."""
+    from edge_shm.evaluation.physics_baselines import ParisForecaster, constant_acceleration
+
+    return {
+        **BASELINES,
+        "constant_acceleration": constant_acceleration,
+        "paris": ParisForecaster(),
+    }

@@ -20,9 +20,10 @@ import numpy as np
 
 from edge_shm.data.windows import window_starts
 from edge_shm.errors import UserError
-from edge_shm.evaluation.forecast import autoregressive_rollout, predict_next
-from edge_shm.evaluation.horizons import horizon_scores
+from edge_shm.evaluation.forecast import autoregressive_rollout, frame_forecaster, predict_next
+from edge_shm.evaluation.horizons import horizon_scores, rollouts, window_contexts
 from edge_shm.evaluation.metrics import CrackScores, crack_map, crack_thickness_px, scores
+from edge_shm.evaluation.physics_baselines import WindowContext
 from edge_shm.evaluation.skill import TOLERANCE_PX
 
 
@@ -82,6 +83,7 @@ class Evaluation:
     run: dict = field(default_factory=dict)
     arrays: EvaluationArrays | None = None
     forecast: list | None = None  # HorizonScores per horizon (crack libraries)
+    notes: dict = field(default_factory=dict)  # about the baselines (Paris' refusals)
 
     def to_dict(self) -> dict:
         """The evaluation.json layout: edge-shm 0.1.0's, plus ``forecast`` (format 2)."""
@@ -111,6 +113,8 @@ class Evaluation:
                 "tolerance_px": TOLERANCE_PX,
                 "horizons": [h.to_dict() for h in self.forecast],
             }
+            if self.notes:
+                out["forecast"]["notes"] = self.notes
         out.update(format=FORMAT_NAME, format_version=FORMAT_VERSION)
         return out
 
@@ -168,9 +172,10 @@ def _horizon_figures(h: dict) -> dict:
     }
 
 
-def evaluate(model, lib, geometry: bool = True) -> Evaluation:
-    """All test-split figures for a next-frame model (a window of n_in frames -> 1 frame), or
-    for a sequence model (n_in -> n_out windows: :mod:`edge_shm.evaluation.sequence`)."""
+def evaluate(model, lib, geometry: bool = True, split: str = "test") -> Evaluation:
+    """All figures on the ``split`` (test; ``all`` for a library of another seed) for a
+    next-frame model (a window of n_in frames -> 1 frame), or the test split for a sequence
+    model (n_in -> n_out windows: :mod:`edge_shm.evaluation.sequence`)."""
     from edge_shm.training.dataset import WindowDataset
 
     if getattr(model, "window", None) is not None:
@@ -180,10 +185,25 @@ def evaluate(model, lib, geometry: bool = True) -> Evaluation:
         check_window(model.name, lib)
         return evaluate_sequence(model, lib)
 
-    data = WindowDataset(lib, "test", n_out=1)
+    n_in = model.codec.n_in if model.codec is not None else lib.window_in
+    forecast = frame_forecaster(model)
+    cycles, context = test_context(lib, split)
+    data = WindowDataset(lib, split, n_in=n_in, n_out=1)
     x, y = data.batch(np.arange(len(data)))
     truth, last = y[:, 0, 0].numpy(), x[:, -1, 0].numpy()
-    pred = predict_next(model, x)
+    frames = lib.split_frames(split)
+    skip = lib.window_skip
+    window_starts(frames.shape[1], n_in, 1, skip)  # validates the length
+    if model.codec is None:
+        pred = predict_next(model, x)
+        roll = autoregressive_rollout(model, frames, n_in, skip)
+    else:
+        first = window_contexts(frames, n_in, skip, cycles, context)
+        pred = forecast(x[:, :, 0].numpy(), first)
+        rolled, _, _ = rollouts(
+            {"m": forecast}, frames, n_in, skip, frames.shape[1], lib.binary, cycles, context, True
+        )
+        roll = rolled["m"]
     binary = lib.binary
     one = OneStep(
         windows=len(data),
@@ -195,10 +215,6 @@ def evaluate(model, lib, geometry: bool = True) -> Evaluation:
         truth_thickness_px=crack_thickness_px(truth),
         model_crack_map=scores(crack_map(pred), truth) if binary else None,
     )
-    frames = lib.split_frames("test")
-    n_in, skip = data.n_in, lib.window_skip
-    window_starts(frames.shape[1], n_in, 1, skip)  # validates the length
-    roll = autoregressive_rollout(model, frames, n_in, skip)
     true_roll = frames[:, skip + n_in :]
     copy = np.repeat(frames[:, skip + n_in - 1 : skip + n_in], roll.shape[1], axis=1)
     steps = []
@@ -220,27 +236,56 @@ def evaluate(model, lib, geometry: bool = True) -> Evaluation:
         )
     keys = ("model", "zeros", "copy_last") + (("model_crack_map",) if binary else ())
     mean = {m: float(np.mean([getattr(s, m).mae for s in steps])) for m in keys}
-    forecast = None
+    horizons, notes = None, {}
     if geometry and lib.kind in ("fcg", "imported"):
-        forecast = horizon_scores(forecasters(model), frames, n_in, skip, lib.pixel_mm)
+        methods = forecasters(model)
+        horizons = horizon_scores(
+            methods, frames, n_in, skip, lib.pixel_mm, cycles=cycles, context=context
+        )
+        notes = baseline_notes(methods)
     return Evaluation(
         one_step=one,
         rollout=Rollout(int(frames.shape[0]), steps, mean),
         arrays=EvaluationArrays(pred, roll, true_roll, frames[:, : skip + n_in]),
-        forecast=forecast,
+        forecast=horizons,
+        notes=notes,
     )
 
 
 def forecasters(model) -> dict:
-    """The model (clipped forecasts) and the naive forecasts, by name, on numpy windows."""
-    import torch
+    """The model and every baseline (naive and physical), by name: ``f(windows, ctx)``."""
+    from edge_shm.evaluation.baselines import baselines
 
-    from edge_shm.evaluation.baselines import BASELINES
+    return {"model": frame_forecaster(model), **baselines()}
 
-    def run_model(windows: np.ndarray) -> np.ndarray:
-        return predict_next(model, torch.from_numpy(np.ascontiguousarray(windows)).unsqueeze(2))
 
-    return {"model": run_model, **BASELINES}
+def baseline_notes(methods: dict) -> dict:
+    """What a reader must know about the baselines' forecasts: where Paris' law refused."""
+    paris = methods.get("paris")
+    if paris is None or not paris.forecasts:
+        return {}
+    refused = sum(paris.refusals.values())
+    return {
+        "paris": {
+            "forecasts": paris.forecasts,
+            "refused": refused,
+            "reasons": dict(paris.refusals.most_common()),
+            "note": "where the fit is refused the forecast is the last frame (copy-last)",
+        }
+    }
+
+
+def test_context(lib, split: str = "test"):
+    """(cycles (N_split, T) or None, WindowContext) of a library's split: load cycles where
+    the library has them; the plate width of a generated crack library."""
+    from edge_shm.training.motion import library_cycles
+
+    cycles = library_cycles(lib)
+    if cycles is not None:
+        cycles = cycles[lib.indices(split)]
+    width = lib.params.get("width_mm") if lib.kind == "fcg" else None
+    width = float(width) if isinstance(width, int | float) and width > 0 else None
+    return cycles, WindowContext(pixel_mm=lib.pixel_mm, width_mm=width)
 
 
 def geometry_errors(pred: np.ndarray, true: np.ndarray, pixel_mm: float) -> dict:

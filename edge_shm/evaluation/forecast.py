@@ -53,6 +53,56 @@ def streaming_rollout(model, frames: np.ndarray) -> np.ndarray:
     return torch.stack(outs, dim=1).cpu().numpy()
 
 
+class MotionFrameForecaster:
+    """A motion network (``capabilities.inputs == "motion"``) as a frame forecaster:
+    ``f(windows (M, n_in, H, W), ctx) -> next frames (M, H, W)`` through its codec
+    (:mod:`edge_shm.firmware_sim.codec`); ``last`` keeps the decoded forecasts (tip, spread)."""
+
+    def __init__(self, model, batch: int = 512):
+        self.model, self.codec, self.batch = model.eval(), model.codec, batch
+        self.last: list = []
+
+    @torch.no_grad()
+    def __call__(self, windows: np.ndarray, ctx=None) -> np.ndarray:
+        from edge_shm.vector.motion import observe
+
+        windows = np.asarray(windows, np.float32)
+        cycles = None if ctx is None else ctx.cycles
+        obs = [[observe(f) for f in w] for w in windows]
+        rows = np.stack(
+            [self.codec.rows_of(o, None if cycles is None else c) for o, c in _pairs(obs, cycles)]
+        )
+        x = torch.from_numpy(rows[:, :, None])  # (M, n_in, 1, S, S)
+        out = torch.cat(
+            [
+                self.model(x[i : i + self.batch].to(self.model.device))[:, -1, 0].cpu()
+                for i in range(0, len(x), self.batch)
+            ]
+        ).numpy()
+        n = self.codec.n_in
+        self.last = [
+            self.codec.forecast(w[-n:], r, o[-n:])
+            for w, r, o in zip(windows, out, obs, strict=True)
+        ]
+        return np.stack([f.frame for f in self.last])
+
+
+def _pairs(obs: list, cycles):
+    return zip(obs, cycles if cycles is not None else [None] * len(obs), strict=True)
+
+
+def frame_forecaster(model):
+    """Any predictor as ``f(windows (M, n_in, H, W), ctx=None) -> next frames (M, H, W)``,
+    clipped to [0, 1]."""
+    if model.capabilities.inputs == "motion":
+        return MotionFrameForecaster(model)
+
+    def run(windows: np.ndarray, ctx=None) -> np.ndarray:
+        return predict_next(model, torch.from_numpy(np.ascontiguousarray(windows)).unsqueeze(2))
+
+    return run
+
+
 class TorchStepper:
     """A torch predictor as a device-side Stepper: numpy frames in, numpy forecasts out."""
 

@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from edge_shm.data.windows import gather, window_index, window_starts
+from edge_shm.evaluation.physics_baselines import WindowContext
 from edge_shm.evaluation.skill import ForecastScores, encode_all, forecast_scores, skill
 
 HORIZONS = 4
@@ -50,14 +51,23 @@ def rollouts(
     skip: int = 0,
     horizons: int = HORIZONS,
     binary: bool = False,
+    cycles: np.ndarray | None = None,
+    context: WindowContext | None = None,
+    first_only: bool = False,
 ):
     """Forecasts of every forecaster from every window, up to ``horizons`` frames ahead.
 
     Parameters
     ----------
-    forecasters : name -> ``f(windows (M, n_in, H, W)) -> next frames (M, H, W)``, in [0, 1].
+    forecasters : name -> ``f(windows (M, n_in, H, W), ctx) -> next frames (M, H, W)``, in
+        [0, 1]; ``ctx`` a :class:`WindowContext` (cycles of the window's frames and of the
+        frame forecast, the true history before the window) or None.
     frames : (N, T, H, W) test samples.
     binary : feed back each forecast's crack map (> 0.5) instead of the forecast.
+    cycles : (N, T) load cycles of every frame, when known.
+    context : pixel size, plate width and length outside the view, for the contexts.
+    first_only : only the first window of each sample (an autoregressive rollout to the
+        sample's end with ``horizons`` >= its length).
 
     Returns
     -------
@@ -65,22 +75,75 @@ def rollouts(
     sample has a true frame k frames ahead of the window.
     """
     n, t = frames.shape[:2]
-    index = window_index(n, window_starts(t, n_in, 1, skip))
+    starts = window_starts(t, n_in, 1, skip)
+    index = window_index(n, starts[:1] if first_only else starts)
     k_max = min(horizons, t - n_in - skip)
     ahead = index[:, 1:] + n_in + np.arange(k_max)  # frame index of each horizon
     valid = ahead < t
     truth = frames[index[:, :1], np.minimum(ahead, t - 1)]
     windows = gather(frames, index, n_in)
+    history = _sample_history(frames, cycles, context)
+    contexts = [_context(index, n_in, k, t, cycles, context, history) for k in range(k_max)]
     out = {}
     for name, f in forecasters.items():
         seq, preds = windows, []
-        for _ in range(k_max):
-            nxt = np.clip(f(seq[:, -n_in:]), 0.0, 1.0).astype(np.float32)
+        for k in range(k_max):
+            # only windows with a true frame k ahead are forecast (a sample that ended stays
+            # ended): the rest keep their last frame and are never scored
+            live = np.flatnonzero(valid[:, k])
+            nxt = seq[:, -1].copy()
+            ctx = None if contexts[k] is None else contexts[k].part(live)
+            if len(live):
+                nxt[live] = np.clip(f(seq[live, -n_in:], ctx), 0.0, 1.0).astype(np.float32)
             preds.append(nxt)
             back = (nxt > 0.5).astype(np.float32) if binary else nxt
             seq = np.concatenate([seq, back[:, None]], axis=1)
         out[name] = np.stack(preds, axis=1)
     return out, truth, valid
+
+
+def window_contexts(frames, n_in: int, skip: int, cycles, context) -> WindowContext | None:
+    """The contexts of every window's one-step forecast (the order of :func:`rollouts`)."""
+    n, t = frames.shape[:2]
+    index = window_index(n, window_starts(t, n_in, 1, skip))
+    history = _sample_history(frames, cycles, context)
+    return _context(index, n_in, 0, t, cycles, context, history)
+
+
+def _sample_history(frames, cycles, context) -> list | None:
+    """Per sample, (a_mm or None, cycles) of every true frame (for fits over the history)."""
+    if cycles is None or context is None or not context.width_mm:
+        return None
+    from edge_shm.vector import motion as M
+
+    out = []
+    for sample, c in zip(frames, cycles, strict=True):
+        obs = [M.observe(f) for f in sample]
+        a = [None if o is None else o.tip[1] * context.pixel_mm + context.a_offset_mm for o in obs]
+        out.append((a, [float(v) for v in c]))
+    return out
+
+
+def _context(index, n_in: int, k: int, t: int, cycles, context, history):
+    """The context of the windows k steps into their rollout: the cycles of frames start + k
+    ... start + k + n_in (NaN past a sample's end) and the true frames known before the
+    window (the sample's frames before start + min(k, n_in): never a frame not yet seen)."""
+    if context is None and cycles is None:
+        return None
+    ctx = WindowContext() if context is None else WindowContext(**vars(context))
+    if cycles is None:
+        return ctx
+    at = index[:, 1:] + k + np.arange(n_in + 1)
+    c = np.asarray(cycles, np.float64)[index[:, :1], np.minimum(at, t - 1)]
+    ctx.cycles = np.where(at < t, c, np.nan)
+    if history is not None:
+        ctx.history = []
+        for i, s in index:
+            a, n = history[i]
+            stop = s + min(k, n_in)
+            keep = [j for j in range(stop) if a[j] is not None]
+            ctx.history.append(([a[j] for j in keep], [n[j] for j in keep]))
+    return ctx
 
 
 def horizon_scores(
@@ -91,12 +154,17 @@ def horizon_scores(
     pixel_mm: float,
     horizons: int = HORIZONS,
     binary: bool | None = None,
+    cycles: np.ndarray | None = None,
+    context: WindowContext | None = None,
 ) -> list[HorizonScores]:
     """:class:`HorizonScores` for horizons 1..K (K = ``horizons``, or fewer in short samples);
-    ``binary`` None: whether every frame is 0 or 1."""
+    ``binary`` None: whether every frame is 0 or 1; ``cycles`` and ``context`` as
+    :func:`rollouts`."""
     if binary is None:
         binary = bool(np.isin(frames, (0.0, 1.0)).all())
-    preds, truth, valid = rollouts(forecasters, frames, n_in, skip, horizons, binary)
+    preds, truth, valid = rollouts(
+        forecasters, frames, n_in, skip, horizons, binary, cycles, context
+    )
     result = []
     for k in range(truth.shape[1]):
         ok = valid[:, k]

@@ -28,6 +28,9 @@ class DeploymentGraph:
         its builder re-aligns). The last layer's output is the readout.
     dt : seconds per step (NIR has no time step; it is recorded beside the graph).
     post : fixed output operations applied to the readout, in order (e.g. depth-to-space).
+    codec : for a network over feature rows, the frame codec that makes its inputs from
+        camera frames and its forecast frames from the readout
+        (:mod:`edge_shm.firmware_sim.codec`, ``to_dict`` form); None for a network over frames.
     """
 
     model: str
@@ -35,6 +38,7 @@ class DeploymentGraph:
     layers: list
     dt: float = 1e-3
     post: list = field(default_factory=list)
+    codec: dict | None = None
 
     def __post_init__(self):
         self.input_shape = tuple(int(s) for s in self.input_shape)
@@ -70,6 +74,8 @@ class DeploymentGraph:
                     raise GraphError(f"layer {layer.name}: tau must be positive")
             else:
                 raise GraphError(f"layer {getattr(layer, 'name', layer)!r}: unknown node type")
+        if self.codec is not None and not isinstance(self.codec, dict):
+            raise GraphError(f"the frame codec must be a JSON object, got {self.codec!r}")
         for op in self.post:
             new = op.out_shape(shape)
             if min(new) < 1 or (hasattr(op, "factor") and shape[0] % (op.factor**2)):

@@ -20,6 +20,7 @@ from edge_shm.graph.nodes import LIF, Conv, post_op_from_dict
 
 DT_KEY = "dt"
 POST_KEY = "edge_shm_post"
+CODEC_KEY = "edge_shm_codec"
 LIF_KEYS = ("tau", "r", "v_leak", "v_threshold", "v_reset")
 
 
@@ -66,6 +67,8 @@ def to_nir(graph: DeploymentGraph, metadata: dict | None = None):
     }
     if graph.post:
         meta[POST_KEY] = json.dumps([op.to_dict() for op in graph.post])
+    if graph.codec is not None:
+        meta[CODEC_KEY] = json.dumps(graph.codec)
     meta.update(metadata or {})
     return nir.NIRGraph(nodes=nodes, edges=edges, metadata=meta, type_check=True)
 
@@ -113,6 +116,12 @@ def from_nir(nir_graph, dt: float | None = None, model: str | None = None) -> De
             post = [post_op_from_dict(d) for d in json.loads(_text(meta[POST_KEY]))]
         except (ValueError, TypeError) as e:
             raise GraphError(f"the NIR graph's output operations are unreadable ({e})") from None
+    codec = None
+    if CODEC_KEY in meta:
+        try:
+            codec = json.loads(_text(meta[CODEC_KEY]))
+        except (ValueError, TypeError) as e:
+            raise GraphError(f"the NIR graph's frame codec is unreadable ({e})") from None
     names = chain(nir_graph)
     first = nir_graph.nodes[names[0]]
     in_type = np.asarray(first.input_type.get("input", first.output_type.get("output")))
@@ -143,6 +152,7 @@ def from_nir(nir_graph, dt: float | None = None, model: str | None = None) -> De
         layers=layers,
         dt=dt,
         post=post,
+        codec=codec,
     )
 
 

@@ -37,10 +37,13 @@ class Capabilities:
     spiking : it has LIF layers and ``trace_step`` (spike counts, spike parity checks).
     targets : export targets it can lower to (``onnx`` needs only the step; ``nir`` and
         ``lava`` need ``lower()``).
+    inputs : ``frames`` (it steps camera frames) or ``motion`` (it steps the rows of its
+        frame codec, ``codec``: every stage converts frames with it).
     """
 
     spiking: bool
     targets: tuple[str, ...]
+    inputs: str = "frames"
 
 
 def _check_type(where: str, name: str, value, hint) -> None:
@@ -127,6 +130,12 @@ class Predictor(nn.Module):
     def config(self) -> dict:
         """The config as stored in a run's config.json (``model_config``)."""
         return self.cfg.to_dict()
+
+    @property
+    def codec(self):
+        """The frame codec (:mod:`edge_shm.firmware_sim.codec`) of a network over feature
+        rows (``capabilities.inputs == "motion"``); None for a network over frames."""
+        return None
 
     @property
     def device(self) -> torch.device:

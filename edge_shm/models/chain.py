@@ -135,4 +135,5 @@ class SpikingChain(Predictor):
             layers=layers,
             dt=dts.pop() if dts else 1e-3,
             post=list(self.post),
+            codec=None if self.codec is None else self.codec.to_dict(),
         )

@@ -8,6 +8,7 @@ _MODELS: dict[str, type] = {}
 _BUILTIN = (
     "edge_shm.models.snn",
     "edge_shm.models.forecast_snn",
+    "edge_shm.models.motion_snn",
     "edge_shm.models.recurrent",
     "edge_shm.models.convlstm",
     "edge_shm.models.simvp",

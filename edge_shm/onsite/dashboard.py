@@ -57,6 +57,7 @@ def snapshot(loop) -> dict:
                     "a_mm": r["observed"].get("a_mm"),
                     "cycles": r.get("cycles"),
                     "forecast_a_mm": [f.get("a_mm") for f in r["forecast"]],
+                    "forecast_band_mm": [f.get("band_mm") for f in r["forecast"]],
                 }
                 for r in ok
             ],

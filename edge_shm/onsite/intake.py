@@ -30,9 +30,10 @@ from edge_shm.errors import UserError
 
 @dataclass(frozen=True)
 class Intake:
-    """How images become frames of ``shape`` (rows, cols) at ``pixel_mm`` mm per model pixel."""
+    """How images become frames of ``shape`` (rows, cols) at ``pixel_mm`` mm per model pixel;
+    ``shape`` None: any size (a motion network), the image kept whole."""
 
-    shape: tuple[int, int]
+    shape: tuple[int, int] | None
     roi: str = "none"
     binarize: str = "auto"
     crack: str = "bright"
@@ -70,9 +71,18 @@ class Intake:
 
     def scale(self, image_shape: tuple[int, int]) -> float:
         """Image pixels per model pixel along the columns (1 unless ``resize``)."""
-        return image_shape[1] / self.shape[1] if self.roi == "resize" else 1.0
+        if self.shape is None or self.roi != "resize":
+            return 1.0
+        return image_shape[1] / self.shape[1]
 
     def region(self, img: np.ndarray, name: str) -> np.ndarray:
+        if self.shape is None:
+            if self.roi != "none":
+                raise UserError(
+                    f"--roi {self.roi}: the model reads frames of any size (a motion network); "
+                    "crop the images yourself or leave --roi none"
+                )
+            return img
         h, w = self.shape
         if self.roi == "resize":
             from skimage.transform import resize
@@ -109,7 +119,7 @@ class Intake:
         if self.binarize == "none":
             return np.ascontiguousarray(x, np.float32)
         if float(x.max()) == float(x.min()):
-            return np.zeros(self.shape, np.float32)
+            return np.zeros(x.shape, np.float32)
         t = self.threshold()
         if self.binarize == "auto":
             return above_background(x)

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from edge_shm.onsite import remaining as R
+from edge_shm.onsite.band import forecast_band
 from edge_shm.onsite.sources import Arrival
 
 
@@ -31,6 +32,7 @@ class LoopConfig:
     a_offset_mm: float = 0.0
     trend: int = 3
     binary: bool = True
+    band: dict | None = None  # the forecast's tip-error band (edge_shm.onsite.band)
 
 
 def geometry(frame: np.ndarray, pixel_mm: float, a_offset_mm: float = 0.0) -> dict:
@@ -60,7 +62,7 @@ class ForecastLoop:
         n_in and horizon."""
         self.cfg, self.energy, self.info = cfg, energy, info or {}
         self.forecaster = forecaster
-        self.shape = forecaster.frame_shape
+        self.shape = forecaster.frame_shape  # None (any size): the first frame's
         self.records: list[dict] = []
         self.frames: list[np.ndarray] = []  # accepted frames, packed crack maps (> 0.5)
         self.forecast_maps: list[list[np.ndarray]] = []  # per accepted frame, per horizon
@@ -86,19 +88,27 @@ class ForecastLoop:
                 self.records.append(rec)
             return rec
         cfg = self.cfg
+        if self.shape is not None and tuple(arrival.frame.shape) != tuple(self.shape):
+            h, w = self.shape
+            why = f"{arrival.frame.shape[0]} x {arrival.frame.shape[1]} px, not {h} x {w} px"
+            rec.update(status="skipped", error=f"{arrival.name}: {why} as the frames before")
+            with self.lock:
+                self.records.append(rec)
+            return rec
+        self.shape = tuple(arrival.frame.shape)
         steps = self.forecaster.steps
-        forecasts = self.forecaster.push(arrival.frame)
-        obs = geometry(arrival.frame, cfg.pixel_mm, cfg.a_offset_mm)
         cycles = self._cycles(arrival)
+        forecasts = self.forecaster.push(arrival.frame, cycles)
+        obs = geometry(arrival.frame, cfg.pixel_mm, cfg.a_offset_mm)
         a_now = obs.get("a_mm")
         a_list = [*self.a_obs, a_now]
         growth = R.growth_per_frame(a_list, cfg.trend)
-        fc = [
-            {"horizon": k, **geometry(f, cfg.pixel_mm, cfg.a_offset_mm)}
-            for k, f in enumerate(forecasts, start=1)
-        ]
+        fc = self._forecast_records(forecasts)
+        used = R.forecast_within_band(
+            [f.get("a_mm") for f in fc], a_now, growth, [f["band_mm"] for f in fc]
+        )
         trend = None if a_now is None else R.frames_to_critical(a_now, cfg.critical_mm, growth)
-        ahead = R.first_horizon_reaching([f.get("a_mm") for f in fc], cfg.critical_mm)
+        ahead = R.first_horizon_reaching(used, cfg.critical_mm)
         if a_now is not None and a_now >= cfg.critical_mm:
             ahead = 0
         rec.update(
@@ -108,6 +118,11 @@ class ForecastLoop:
             growth_mm_per_frame=growth,
             forecast=fc,
             frames_to_critical={"trend": trend, "forecast": ahead},
+            baselines_a_mm=R.baseline_lengths(
+                a_list, [*self.cycles_obs, cycles], cfg.horizon, cfg.width_mm
+            )
+            if fc
+            else {},
         )
         rec.update(self._life(a_list, [*self.cycles_obs, cycles], a_now, trend))
         rec["warning"] = R.warning_level(a_now, cfg.critical_mm, cfg.horizon, trend, ahead)
@@ -120,6 +135,22 @@ class ForecastLoop:
             self.frames.append(np.packbits(arrival.frame > 0.5))
             self.forecast_maps.append([np.packbits(f > 0.5) for f in forecasts])
         return rec
+
+    def _forecast_records(self, forecasts: list) -> list[dict]:
+        """Each forecast's geometry, its tip band (mm, None when unknown) and, for a motion
+        network, its members' spread (mm) and the window's mean advance (mm per frame)."""
+        cfg = self.cfg
+        details = self.forecaster.details
+        scale = details[0].scale_px if details else None
+        out = []
+        for k, f in enumerate(forecasts, start=1):
+            rec = {"horizon": k, **geometry(f, cfg.pixel_mm, cfg.a_offset_mm)}
+            rec["band_mm"] = forecast_band(cfg.band, k, scale, cfg.pixel_mm)
+            if k <= len(details):
+                rec["spread_mm"] = details[k - 1].spread_px * cfg.pixel_mm
+                rec["window_advance_mm"] = details[k - 1].scale_px * cfg.pixel_mm
+            out.append(rec)
+        return out
 
     def _life(self, a_list, cycles, a_now, frames_trend) -> dict:
         """Paris-law fit and cycles to critical, where cycles are known (else the reason)."""

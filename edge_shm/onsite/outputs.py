@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from edge_shm.onsite.render import overlay, unpack
+from edge_shm.onsite.skill import METHODS, onsite_skill
 
 JSONL = "forecast.jsonl"
 
@@ -77,6 +78,7 @@ def summary(loop, stopped_by: str) -> dict:
             "energy": loop.energy,
             "peak_memory_MB": peak_memory_mb(),
             "last": pick(last, SUMMARY_KEYS),
+            "skill_on_site": onsite_skill(loop.records, loop.cfg.horizon),
         }
     )
 
@@ -191,9 +193,10 @@ def report(loop, summ: dict) -> str:
         "with its forecast. `forecast.gif`: every frame with its forecast. `forecast.jsonl`: one "
         "record per frame (docs/forecast.md).",
     ]
+    lines += skill_lines(summ.get("skill_on_site") or [])
     lines += [
         "",
-        "| frame | name | a (mm) | growth (mm/frame) | forecast a, +1 .. +H (mm) "
+        "| frame | name | a (mm) | growth (mm/frame) | forecast a +- its tip band, +1 .. +H (mm) "
         "| frames to critical (trend / forecast) | warning |",
         "|---|---|---|---|---|---|---|",
     ]
@@ -201,7 +204,7 @@ def report(loop, summ: dict) -> str:
         if r["status"] != "ok":
             lines.append(f"| {r['frame']} | {r['name']} | skipped: {r['error']} | | | | |")
             continue
-        fa = ", ".join(_fmt(f.get("a_mm"), "", 3).strip() for f in r["forecast"]) or "-"
+        fa = ", ".join(_with_band(f) for f in r["forecast"]) or "-"
         ftc = r["frames_to_critical"]
         lines.append(
             f"| {r['frame']} | {r['name']} | {_fmt(r['observed'].get('a_mm'), '', 3)} | "
@@ -210,6 +213,42 @@ def report(loop, summ: dict) -> str:
             f" | {r['warning']} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def _with_band(f: dict) -> str:
+    a = _fmt(f.get("a_mm"), "", 3).strip()
+    return a if f.get("band_mm") is None else f"{a} +- {f['band_mm']:.2f}"
+
+
+NAMES = {
+    "model": "the model",
+    "copy_last": "copy-last (no growth)",
+    "constant_velocity": "constant velocity",
+    "constant_acceleration": "constant acceleration",
+    "paris": "Paris' law",
+}
+
+
+def skill_lines(skill: list[dict]) -> list[str]:
+    """The on-site scores: mean / median absolute error of a (mm) per horizon and method."""
+    if not skill or not any(s["forecasts"] or s["paris_forecasts"] for s in skill):
+        return []
+    lines = [
+        "",
+        "How the forecasts did on these frames (each scored when its frame arrived; mean / "
+        "median |a forecast - a measured|, mm; Paris' law on the frames where it could fit):",
+        "",
+        "| method | " + " | ".join(f"+{s['horizon']} ({s['forecasts']})" for s in skill) + " |",
+        "|---|" + "---|" * len(skill),
+    ]
+    for m in METHODS:
+        cells = []
+        for s in skill:
+            mean, med = s["mean_abs_error_mm"][m], s["median_abs_error_mm"][m]
+            n = f" (n={s['paris_forecasts']})" if m == "paris" else ""
+            cells.append("n/a" if mean is None else f"{mean:.3f} / {med:.3f}{n}")
+        lines.append(f"| {NAMES[m]} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def write_all(loop, folder: Path, stopped_by: str) -> dict:

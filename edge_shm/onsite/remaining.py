@@ -14,6 +14,7 @@ formula takes (``data/generators/fcg.py``). Rules (docs/forecast.md):
 
 from __future__ import annotations
 
+import functools
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -59,11 +60,16 @@ def paris_cycles_between(a0, a1, log_c, m, stress_range_mpa, width_mm, nodes: in
     """Cycles to grow from ``a0`` to ``a1`` (mm) by da/dN = C dK^m (Gauss-Legendre in a).
 
     ``log_c`` and ``m`` may be arrays (broadcast): one integral per parameter pair."""
-    x, w = np.polynomial.legendre.leggauss(nodes)
+    x, w = _gauss_legendre(nodes)
     a = 0.5 * (a1 - a0) * x + 0.5 * (a1 + a0)  # (nodes,)
     dk = delta_k(a, stress_range_mpa, width_mm)
     log_rate = np.asarray(log_c)[..., None] + np.asarray(m)[..., None] * np.log(dk)  # m/cycle
     return 0.5 * (a1 - a0) * 1e-3 * np.sum(w * np.exp(-log_rate), axis=-1)
+
+
+@functools.lru_cache(maxsize=8)
+def _gauss_legendre(nodes: int) -> tuple[np.ndarray, np.ndarray]:
+    return np.polynomial.legendre.leggauss(nodes)
 
 
 @dataclass
@@ -108,7 +114,12 @@ def fit_paris(a_mm, cycles, stress_range_mpa: float, width_mm: float) -> ParisFi
     # Start from finite differences at the mid-points.
     mid = 0.5 * (a[1:] + a[:-1])
     slope = np.diff(a) * 1e-3 / np.diff(n)
-    m0, lc0 = np.polyfit(np.log(delta_k(mid, stress_range_mpa, width_mm)), np.log(slope), 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        x, y = np.log(delta_k(mid, stress_range_mpa, width_mm)), np.log(slope)
+    ok = np.isfinite(x) & np.isfinite(y)
+    m0 = lc0 = np.nan
+    if ok.sum() >= 2 and np.ptp(x[ok]) > 0:
+        m0, lc0 = np.polyfit(x[ok], y[ok], 1)
     if not (np.isfinite(m0) and np.isfinite(lc0)):
         lc0, m0 = np.log(1e-11), 3.0
 
@@ -168,6 +179,83 @@ def cycles_to_critical(
     n = paris_cycles_between(a_now, a_crit, draws[:, 0], draws[:, 1], stress_range_mpa, width_mm)
     lo, hi = np.percentile(n, [5, 95])
     return {"cycles": best, "low": float(lo), "high": float(hi)}
+
+
+def paris_extrapolate(a_mm, cycles, cycles_next: float, width_mm: float) -> float | str:
+    """The projected length (mm) at ``cycles_next`` by Paris' law fitted to (a, N); or the
+    reason there is none (fewer than 3 frames of growth, a failed fit, a length beyond the
+    plate)."""
+    from scipy.optimize import brentq
+
+    a_mm, cycles = np.asarray(a_mm, np.float64), np.asarray(cycles, np.float64)
+    growing = np.concatenate([[True], np.diff(a_mm) > 0])
+    if growing.sum() < 3 or not np.all(np.diff(cycles) >= 0):
+        return "fewer than 3 frames of growth"
+    fit = fit_paris(a_mm, cycles, 1.0, width_mm)
+    if fit is None:
+        return "the fit failed"
+    a_now, dn = float(a_mm[-1]), float(cycles_next - cycles[-1])
+    if dn <= 0:
+        return a_now
+    top = 0.999 * width_mm
+    if a_now >= top:
+        return "the crack is at the plate's far edge"
+
+    def gap(a):
+        return paris_cycles_between(a_now, a, np.log(fit.C), fit.m, 1.0, width_mm) - dn
+
+    if gap(top) < 0:
+        return top  # the law reaches the far edge before the next frame
+    return float(brentq(gap, a_now, top, xtol=1e-6))
+
+
+def baseline_lengths(a_mm: list, cycles: list, horizon: int, width_mm=None) -> dict:
+    """The physical and naive forecasts of the crack length a (mm) 1..``horizon`` frames
+    ahead from the observed (a, cycles) so far (None entries: no crack or no counter):
+    constant velocity (the last increment repeated), constant acceleration (quadratic
+    through the last three) and Paris' law (fitted to every known (a, N), frames taken at the
+    last interval; its reason when it cannot)."""
+    a = [x for x in a_mm if x is not None]
+    out: dict = {}
+    if len(a) >= 2:
+        d = a[-1] - a[-2]
+        out["constant_velocity"] = [a[-1] + k * d for k in range(1, horizon + 1)]
+    if len(a) >= 3:
+        d, acc = a[-1] - a[-2], (a[-1] - a[-2]) - (a[-2] - a[-3])
+        out["constant_acceleration"] = [
+            max(a[-1] + k * d + k * (k + 1) / 2 * acc, a[-1]) for k in range(1, horizon + 1)
+        ]
+    pairs = [(x, c) for x, c in zip(a_mm, cycles, strict=True) if x is not None and c is not None]
+    if not width_mm:
+        out["paris"] = {"why": "plate width unknown (--plate-width-mm)"}
+    elif len(pairs) < 2 or pairs[-1][1] <= pairs[-2][1]:
+        out["paris"] = {"why": "no cycle counter, or no interval between the last frames"}
+    else:
+        x, n = (np.array(v) for v in zip(*pairs, strict=True))
+        step = n[-1] - n[-2]
+        got = [paris_extrapolate(x, n, n[-1] + k * step, width_mm) for k in range(1, horizon + 1)]
+        why = next((g for g in got if isinstance(g, str)), None)
+        out["paris"] = {"why": why} if why else [float(g) for g in got]
+    return out
+
+
+def forecast_within_band(a_forecast, a_now, growth, bands) -> list:
+    """The forecast lengths the warning level may use: each clipped to the measured trend
+    (``a_now + k growth``) plus or minus its band; the trend itself where the band is unknown;
+    never beyond ``a_now`` when the crack is not measured to grow (a crack that does not grow
+    never raises the level)."""
+    out = []
+    for k, (a, band) in enumerate(zip(a_forecast, bands, strict=True), start=1):
+        if a is None or a_now is None:
+            out.append(a)
+            continue
+        if growth is None or growth <= 0:
+            out.append(min(a, a_now))
+            continue
+        trend = a_now + k * growth
+        b = 0.0 if band is None else band
+        out.append(float(np.clip(a, trend - b, trend + b)))
+    return out
 
 
 LEVELS = ("unknown", "ok", "watch", "alert", "critical")

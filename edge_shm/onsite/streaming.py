@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from edge_shm.firmware_sim.codec import CodecStepper
 from edge_shm.firmware_sim.stepper import Stepper
 
 
@@ -32,55 +33,99 @@ class StreamingForecaster:
 
     def __init__(self, stepper: Stepper, n_in: int, horizon: int, binary: bool = True):
         self.stepper, self.n_in, self.horizon, self.binary = stepper, n_in, horizon, binary
-        self.frame_shape = tuple(stepper.frame_shape)
+        self.clocked = isinstance(stepper, CodecStepper)  # takes each frame's load cycles
+        shape = stepper.frame_shape
+        self.frame_shape = None if shape is None else tuple(shape)
         self.live: list[tuple[int, object]] = []  # (frames seen, state), youngest first
         self.steps = 0  # stepper calls so far
+        self.details: list = []  # a motion network's decoded forecasts (tip, spread, scale)
+        self.cycles: list[float | None] = []  # the cycles of the frames pushed so far
 
-    def _advance(self, live, frame):
+    def _advance(self, live, frame, cycles=None):
         """Start a state, step every live one with ``frame``; (forecast or None, survivors)."""
         x = np.ascontiguousarray(frame[None, None], np.float32)
+        kw = {"cycles": [np.nan if cycles is None else cycles]} if self.clocked else {}
         out, kept = None, []
         for seen, state in [(0, self.stepper.initial_state(1)), *live]:
-            pred, state = self.stepper.step(x, state)
+            pred, state = self.stepper.step(x, state, **kw)
             self.steps += 1
             if seen + 1 == self.n_in:
                 out = np.clip(np.asarray(pred, np.float32)[0, 0], 0.0, 1.0)
+                if self.clocked:
+                    self.details.append(self.stepper.last[0])
             else:
                 kept.append((seen + 1, state))
         return out, kept
 
-    def push(self, frame: np.ndarray) -> list[np.ndarray]:
-        """Forecasts (H, W) for 1..horizon frames ahead; [] until ``n_in`` frames arrived."""
-        first, self.live = self._advance(self.live, frame)
+    def push(self, frame: np.ndarray, cycles: float | None = None) -> list[np.ndarray]:
+        """Forecasts (H, W) for 1..horizon frames ahead; [] until ``n_in`` frames arrived.
+
+        ``cycles``: the frame's load cycles, when known (a motion network reads the clock);
+        the frames forecast are taken at the last known interval after it."""
+        self.details = []
+        self.cycles.append(cycles)
+        first, self.live = self._advance(self.live, frame, cycles)
         if first is None:
             return []
         forecasts, live = [first], self.live
+        step = _interval(self.cycles)
         while len(forecasts) < self.horizon:
             back = (forecasts[-1] > 0.5).astype(np.float32) if self.binary else forecasts[-1]
-            nxt, live = self._advance(live, back)
+            ahead = None if step is None else cycles + step * len(forecasts)
+            nxt, live = self._advance(live, back, ahead)
             forecasts.append(nxt)
         return forecasts
+
+
+def _interval(cycles: list) -> float | None:
+    """The last interval between known cycles (None unless the last two are known)."""
+    if len(cycles) < 2 or cycles[-1] is None or cycles[-2] is None:
+        return None
+    return float(cycles[-1] - cycles[-2])
 
 
 class WindowRerunForecaster:
     """The same forecasts for runtimes that cannot be stepped from the host (Lava: its process
     graph runs whole sequences): each forecast re-runs its window through ``run_windows``
-    (M, n_in, H, W) -> (M, H, W). Equal results, more work; said so in the run's summary."""
+    (M, n_in, H, W) -> (M, H, W), the last step's output. Equal results, more work; said so
+    in the run's summary. With a ``codec`` (a motion network) ``run_windows`` runs the codec's
+    tiles and the forecaster decodes its readout."""
 
-    def __init__(self, run_windows, n_in: int, horizon: int, binary: bool = True, shape=None):
+    def __init__(
+        self, run_windows, n_in: int, horizon: int, binary: bool = True, shape=None, codec=None
+    ):
         self.run_windows, self.n_in, self.horizon, self.binary = run_windows, n_in, horizon, binary
+        self.codec = codec
         self.recent: list[np.ndarray] = []
         self.steps = 0
         self.frame_shape = tuple(shape) if shape is not None else None
+        self.details: list = []
+        self.cycles: list[float | None] = []
 
-    def push(self, frame: np.ndarray) -> list[np.ndarray]:
+    def _next(self, window: np.ndarray, cycles) -> np.ndarray:
+        if self.codec is None:
+            return np.clip(self.run_windows(window[None])[0], 0.0, 1.0)
+        readout = self.run_windows(self.codec.rows(window, cycles)[None])[0]
+        fc = self.codec.forecast(window, readout)
+        self.details.append(fc)
+        return fc.frame
+
+    def push(self, frame: np.ndarray, cycles: float | None = None) -> list[np.ndarray]:
+        self.details = []
         self.recent = [*self.recent, np.asarray(frame, np.float32)][-self.n_in :]
+        self.cycles = [*self.cycles, cycles][-self.n_in :]
         if len(self.recent) < self.n_in:
             return []
         seq, forecasts = list(self.recent), []
+        known = list(self.cycles)
+        step = _interval(known)
         while len(forecasts) < self.horizon:
-            nxt = np.clip(self.run_windows(np.stack(seq[-self.n_in :])[None])[0], 0.0, 1.0)
+            c = None
+            if step is not None and all(v is not None for v in known[-self.n_in :]):
+                c = np.array([*known[-self.n_in :], known[-1] + step])
+            nxt = self._next(np.stack(seq[-self.n_in :]), c)
             self.steps += self.n_in
             forecasts.append(nxt.astype(np.float32))
             seq.append((nxt > 0.5).astype(np.float32) if self.binary else nxt)
+            known.append(None if step is None else known[-1] + step)
         return forecasts

@@ -92,20 +92,27 @@ def profile_model(
     input_spikes: bool = False,
     progress=None,
 ) -> Profile:
-    """Device-independent profile of ``model`` over ``windows`` (N, T, 1, H, W)."""
+    """Device-independent profile of ``model`` over ``windows`` (N, T, 1, H, W) of camera
+    frames (a motion network is profiled on its codec's tiles of them: the vector encoder
+    that makes them is not counted)."""
     from edge_shm.data.frames import check_frame_shape
+    from edge_shm.firmware_sim.codec import graph_inputs
     from edge_shm.profile.counts import count_windows
     from edge_shm.profile.memory import vector_form
     from edge_shm.profile.summary import summarize
 
     if windows.ndim != 5 or windows.shape[2] != 1:
         raise UserError(f"windows must be (N, T, 1, H, W), got {tuple(windows.shape)}")
+    camera = windows[:, -1, 0].cpu().numpy()
+    if model.codec is not None:
+        tiles = graph_inputs(model.codec, windows[:, :, 0].cpu().numpy())
+        windows = torch.from_numpy(tiles).unsqueeze(2)
     check_frame_shape(windows, (model.height, model.width))
     counts = summarize(
         count_windows(model, windows, batch=batch, input_spikes=input_spikes, progress=progress)
     )
     params = int(sum(p.numel() for p in model.parameters()))
-    vec = vector_form(windows[:, -1, 0].cpu().numpy(), pixel_mm)
+    vec = vector_form(camera, pixel_mm)
     return Profile(
         model=model.name,
         parameters=params,

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from edge_shm.errors import UserError
+from edge_shm.evaluation.baselines import LABELS
 from edge_shm.evaluation.evaluate import EvaluationSummary
 from edge_shm.jsonio import read_json, write_json
 from edge_shm.outputs import report_dir, write_text
@@ -120,12 +121,9 @@ def skill_table(rows: list[ComparisonRow]) -> list[str]:
     for r in with_skill:
         lines.append(line(f"{r.model} ({Path(r.run).name})", [h.get("model") for h in r.horizons]))
     ref = with_skill[0].horizons
-    for key, label in (
-        ("copy_last", "copy last frame"),
-        ("constant_velocity", "constant-velocity tip"),
-        ("zeros", "all background"),
-    ):
-        lines.append(line(label, [h.get(key) for h in ref]))
+    for key in ("copy_last", "constant_velocity", "constant_acceleration", "paris", "zeros"):
+        if any(key in h for h in ref):
+            lines.append(line(LABELS[key], [h.get(key) for h in ref]))
     lines += [
         "",
         "Baselines on the test windows of the first run's evaluation; a model that does "

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from edge_shm.evaluation.baselines import LABELS
 from edge_shm.evaluation.evaluate import Evaluation
 from edge_shm.jsonio import write_json
 from edge_shm.outputs import report_dir, write_text
@@ -29,10 +30,15 @@ def _row(name: str, s) -> str:
 
 def evaluation_markdown(ev: Evaluation, config: dict) -> str:
     one, name = ev.one_step, config["model"]
+    on = (
+        "every sample (a library the run never saw)"
+        if ev.run.get("split") == "all"
+        else "test split"
+    )
     lines = [
         f"# Evaluation of `{name}` ({config.get('parameters', 0):,} parameters)",
         "",
-        f"Library fingerprint `{ev.run.get('library_fingerprint')}`; test split. MAE is the "
+        f"Library fingerprint `{ev.run.get('library_fingerprint')}`; {on}. MAE is the "
         "paper's eq. (8), per pixel, intensities in [0, 1] (unit 1). Crack pixels: value > 0.5.",
         "",
         f"## One step ({one.windows} windows: true frames in, next frame out)",
@@ -80,12 +86,7 @@ def evaluation_markdown(ev: Evaluation, config: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-NAMES = {
-    "model": None,
-    "copy_last": "copy last frame",
-    "constant_velocity": "constant-velocity tip",
-    "zeros": "all background",
-}
+NAMES = {"model": None, **LABELS}
 
 
 def _mm(v) -> str:
@@ -124,10 +125,18 @@ def forecast_lines(ev: Evaluation) -> list[str]:
                 f"| {t.missing} | {_mm(s.length_error_mm.median)} | {s.tolerant_f1:.3f} "
                 f"| {s.mae_raw:.5f} | {s.mae_crack_map:.5f} | {_mm(sk)} |"
             )
+    paris = (ev.notes or {}).get("paris")
+    if paris and paris["refused"]:
+        why = "; ".join(f"{k} ({v})" for k, v in paris["reasons"].items())
+        lines += [
+            "",
+            f"Paris-law extrapolation refused {paris['refused']} of {paris['forecasts']} "
+            f"forecasts ({why}); those forecasts are the last frame.",
+        ]
     return lines
 
 
-def write_evaluation(model, config: dict, lib, out_dir: str | Path):
+def write_evaluation(model, config: dict, lib, out_dir: str | Path, split: str = "test"):
     """Evaluate and write evaluation.json, evaluation.md, mae_per_step.png, predictions.png
     (and tip_error_per_horizon.png); returns (the Markdown with the report's path, Evaluation).
 
@@ -137,8 +146,9 @@ def write_evaluation(model, config: dict, lib, out_dir: str | Path):
     from edge_shm.evaluation.evaluate import evaluate
     from edge_shm.reports.plots import mae_per_step, prediction_grid, tip_error_per_horizon
 
-    ev = evaluate(model, lib)
+    ev = evaluate(model, lib, split=split)
     ev.run = {
+        "split": split,
         "model": config["model"],
         "parameters": config.get("parameters"),
         "library": str(Path(lib.path).resolve()),

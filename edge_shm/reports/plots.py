@@ -88,13 +88,14 @@ def tip_error_per_horizon(ev, path, model_name: str) -> Path:
     """Median tip error (mm, log) per forecast horizon: the model beside the naive forecasts,
     the band from the median to the 90th percentile shaded."""
     fig, ax = plt.subplots(figsize=(5, 3.4))
-    labels = {
-        "model": model_name,
-        "copy_last": "copy last frame",
-        "constant_velocity": "constant-velocity tip",
-    }
+    from edge_shm.evaluation.baselines import LABELS
+
+    keys = ("copy_last", "constant_velocity", "constant_acceleration", "paris")
+    labels = {"model": model_name, **{k: LABELS[k] for k in keys}}
     k = [h.horizon for h in ev.forecast]
     for i, (key, label) in enumerate(labels.items()):
+        if key not in ev.forecast[0].methods:  # evaluations of edge-shm 0.2 and older
+            continue
         med = np.array([h.methods[key].tip_error_mm.median for h in ev.forecast])
         p90 = np.array([h.methods[key].tip_error_mm.p90 for h in ev.forecast])
         ok = np.isfinite(med)

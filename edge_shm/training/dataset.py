@@ -80,7 +80,7 @@ def open_for_training(path, mode: str = "auto"):
 
     if mode not in DATA_MODES:
         raise UserError(f"unknown --data {mode!r}; choose auto, memory or lazy")
-    lib = read_library(path, load_physics=False, lazy=True)
+    lib = read_library(path, lazy=True)
     local = max(1, int(os.environ.get("LOCAL_WORLD_SIZE", "1") or 1))
     budget = memory_bytes() // 4 // local
     if mode == "lazy" or (mode == "auto" and lib.frames.nbytes > budget):
@@ -93,7 +93,7 @@ def open_for_training(path, mode: str = "auto"):
                 + f"): windows are read from {path} as needed"
             )
         return lib, why
-    return read_library(path, load_physics=False), None
+    return read_library(path), None
 
 
 def as_batch(batch):

@@ -22,13 +22,14 @@ import torch
 from edge_shm import __version__
 from edge_shm.errors import UserError
 from edge_shm.jsonio import read_json, write_json
-from edge_shm.models import build_model, count_parameters
+from edge_shm.models import build_model, count_parameters, model_class
 from edge_shm.outputs import Output, fix_mode, plan_outputs
 from edge_shm.training import checkpoint as ck
 from edge_shm.training import distributed
 from edge_shm.training.config import TrainConfig
 from edge_shm.training.dataset import WindowDataset, as_batch
 from edge_shm.training.losses import loss_fn
+from edge_shm.training.motion import MotionDataset, motion_loss
 from edge_shm.training.sequence import sampling_eta, sequence_loss
 
 
@@ -54,25 +55,47 @@ class TrainStep(torch.nn.Module):
         self.model, self.cfg, self.sequence = model, cfg, sequence
 
     def forward(self, x, y, eta: float = 0.0, gen=None, part=None):
+        if self.model.capabilities.inputs == "motion":
+            return motion_loss(self.model, x, y, gen, part)
         if not self.sequence:
             return loss_fn(self.model(x)[:, -1], y[:, 0], x[:, -1], self.cfg)
         return sequence_loss(self.model, x, y, eta, gen, part)
 
 
+def training_data(lib, cfg: TrainConfig, progress=None):
+    """The examples ``cfg.model`` trains on: windows of frames, or of codec rows for a model
+    over motion rows (``progress(k)`` per sample read)."""
+    from edge_shm.models import build_model, model_class
+
+    if model_class(cfg.model).capabilities.inputs == "motion":
+        model = build_model(cfg.model, cfg.model_options, where="model options")
+        return MotionDataset(lib, model.codec, progress=progress)
+    window = check_window(cfg.model, lib)
+    return WindowDataset(lib, "train", n_out=1 if window is None else window[1])
+
+
 def train(
-    lib, run_dir, cfg: TrainConfig, resume=True, progress=None, device=None, workers: int = 0
+    lib,
+    run_dir,
+    cfg: TrainConfig,
+    resume=True,
+    progress=None,
+    device=None,
+    workers: int = 0,
+    data=None,
 ):
     """Train ``cfg.model`` on the library's train split; checkpoint after every epoch.
 
     ``workers`` processes read the batches (useful with a lazy library); under torchrun every
-    process calls this and ``progress`` should be given to rank 0 only.
+    process calls this and ``progress`` should be given to rank 0 only. ``data``: the
+    :func:`training_data` when already made.
     """
     cfg.check()
     run_dir = Path(run_dir)
     plan_outputs([Output(run_dir, "run folder", folder=True, same_kind=ck.is_run)], [lib.path])
     procs = distributed.setup(device)
     window = check_window(cfg.model, lib)
-    data = WindowDataset(lib, "train", n_out=1 if window is None else window[1])
+    data = data if data is not None else training_data(lib, cfg)
     n = min(len(data), cfg.max_train_windows or len(data))
     batches = distributed.RankBatches(cfg.batch_size, procs)
     loader = torch.utils.data.DataLoader(
@@ -157,9 +180,10 @@ def _start(lib, run_dir: Path, cfg: TrainConfig, train_data, resume: bool, devic
     data, n, fingerprint = train_data
     h, w = lib.frame_shape
     torch.manual_seed(cfg.seed)
-    model = build_model(
-        cfg.model, dict(cfg.model_options, height=h, width=w), where="model options"
-    ).to(device)
+    motion = model_class(cfg.model).capabilities.inputs == "motion"
+    size = {} if motion else dict(height=h, width=w)  # a motion row's size is its own
+    model = build_model(cfg.model, dict(cfg.model_options, **size), where="model options")
+    model = model.to(device)
     config = {
         "model": cfg.model,
         "model_config": model.config(),
@@ -178,6 +202,8 @@ def _start(lib, run_dir: Path, cfg: TrainConfig, train_data, resume: bool, devic
             "python": platform.python_version(),
         },
     }
+    if model.codec is not None:
+        config["codec"] = model.codec.to_dict()
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2))
     if not (resume and ck.is_run(run_dir)):
         return model, opt, [], config

@@ -167,6 +167,9 @@ def test_watch_with_live_dashboard_in_headless_chromium(tmp_path):
         ttc = re.search(r'id="time-to-critical"[^>]*>([^<]*)<', dom)
         assert count and int(count.group(1)) >= 4, dom[:2000]
         assert ttc and re.match(r"\d+(\.\d+)? frames", ttc.group(1)), ttc and ttc.group(1)
+        # the next frame's forecast with its tip band (the run's evaluation: its p90 tip error)
+        nxt = re.search(r'id="next"[^>]*>([^<]*)<', dom)
+        assert nxt and re.match(r"[\d.]+ mm \+- [\d.]+ mm", nxt.group(1)), nxt and nxt.group(1)
         shot = tmp_path / "dashboard.png"
         subprocess.run(
             [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",

@@ -90,11 +90,19 @@ def test_evaluate_writes_reports_with_baselines(snn_run_dir, crack_lib, tmp_path
     # horizon k scores every window whose k-th next frame exists: (T - n_in - k + 1) per sample
     assert [h["forecasts"] for h in horizons] == [(5 - k) * n_test for k in range(4)]
     methods = horizons[0]["methods"]
-    assert set(methods) == {"model", "zeros", "copy_last", "constant_velocity"}
+    assert set(methods) == {
+        "model",
+        "zeros",
+        "copy_last",
+        "constant_velocity",
+        "constant_acceleration",
+        "paris",
+    }
     assert methods["zeros"]["tolerant_f1"] == 0.0
     assert methods["copy_last"]["mae_raw"] == pytest.approx(one["copy_last"]["mae"], rel=1e-6)
     md = (out / "evaluation.md").read_text()
     assert "| constant-velocity tip |" in md and "### Horizon 4" in md
+    assert "| constant-acceleration tip |" in md and "| Paris-law extrapolation |" in md
 
 
 def test_crack_map_is_scored_on_binary_libraries(snn_run_dir, crack_lib):

@@ -83,13 +83,15 @@ def test_binary_rollouts_feed_back_the_crack_map():
 
     seen = []
 
-    def soft(windows):  # forecasts 0.6 everywhere; records what it was fed
+    def soft(windows, ctx=None):  # forecasts 0.6 everywhere; records what it was fed
         seen.append(windows[:, -1].copy())
         return np.full(windows.shape[:1] + windows.shape[2:], 0.6, np.float32)
 
     frames = np.zeros((1, 5, 4, 4), np.float32)
-    preds, _, _ = rollouts({"soft": soft}, frames, 3, horizons=2, binary=True)
-    assert np.all(preds["soft"] == np.float32(0.6))  # scored as forecast
+    preds, _, valid = rollouts({"soft": soft}, frames, 3, horizons=2, binary=True)
+    assert np.all(preds["soft"][valid] == np.float32(0.6))  # scored as forecast
+    # no true frame to score: not forecast, the window's last frame (the fed-back crack map)
+    assert np.all(preds["soft"][~valid] == 1.0)
     assert np.all(seen[1][0] == 1.0)  # fed back as crack map
     seen.clear()
     rollouts({"soft": soft}, frames, 3, horizons=2, binary=False)

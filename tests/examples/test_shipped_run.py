@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 
 from edge_shm.models.base import count_parameters
@@ -35,3 +36,33 @@ def test_shipped_evaluation_beats_copy_last_at_every_horizon():
         model, copy = h["methods"]["model"], h["methods"]["copy_last"]
         assert model["tip_error_mm"]["median"] < copy["tip_error_mm"]["median"]
         assert model["tolerant_f1"] >= copy["tolerant_f1"] + 0.04
+
+
+MOTION = RUN.parent / "motion-snn"
+
+
+def test_shipped_motion_run_loads_with_its_codec_and_band():
+    from edge_shm.onsite.band import read_band
+
+    model, config = load_run(MOTION)  # checks the weights' sha256 against config.json
+    assert config["model"] == "motion-snn" and config["codec"] == model.codec.to_dict()
+    assert config["library_kind"] == "fcg" and not (MOTION / "optimizer.safetensors").exists()
+    band = read_band(MOTION)
+    assert len(band["ratio"]) == 4 and band["ratio"] == sorted(band["ratio"])
+
+
+@pytest.mark.parametrize("timing, frames", [("cycles", 8), ("slices", 15), ("static", 8)])
+def test_shipped_motion_run_holds_its_ground_on_unseen_timings(tmp_path, timing, frames):
+    """On a small library of a seed no run saw: one frame ahead the median tip error within
+    1.05 x the better of copy-last and constant velocity, tolerant F1 at least copy-last's
+    (the bench checks the same on 50-100 samples per timing)."""
+    from edge_shm.data.generators import build
+    from edge_shm.data.library import read_library
+    from edge_shm.evaluation.evaluate import evaluate
+
+    lib = read_library(build("fcg", tmp_path / "l.h5", 10, 909, timing=timing, frames=frames))
+    model, _ = load_run(MOTION)
+    h1 = evaluate(model, lib, split="all").forecast[0].methods
+    best = min(h1["copy_last"].tip_error_mm.median, h1["constant_velocity"].tip_error_mm.median)
+    assert h1["model"].tip_error_mm.median <= 1.05 * best + 1e-12
+    assert h1["model"].tolerant_f1 >= h1["copy_last"].tolerant_f1

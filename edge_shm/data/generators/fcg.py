@@ -27,6 +27,7 @@ import numpy as np
 from skimage.draw import line as draw_line
 
 from edge_shm.data.generators.streams import sample_rng
+from edge_shm.data.generators.timing import cut, cut_at_x
 from edge_shm.errors import UserError
 
 
@@ -68,11 +69,20 @@ class FCGParams:
     """Width of the drawn crack line, px."""
     max_redraws: int = 1000
     """Load draws tried per sample before giving up (cracks leaving the region are redrawn)."""
+    timing: str = "slices"
+    """When frames are cut (:data:`TIMINGS`): ``slices`` where the tip crosses equal x slices
+    (the paper's), ``cycles`` at equal load-cycle intervals (a camera's), ``mixed`` a timing,
+    span and pauses drawn per sample, ``static`` one instant repeated (nothing grows)."""
+    frames: int = 0
+    """Frames per sample; 0: the paper's n_segments + 1."""
+    life_fraction: float = 0.97
+    """``cycles`` timing: the frames span load cycles 0 to this fraction of the life (the
+    cycles at which the tip reaches the stop line; the last few percent grow fastest)."""
 
     @property
     def n_frames(self) -> int:
-        """Frames per sample: the initial crack and the crack at the end of each load segment."""
-        return self.n_segments + 1
+        """Frames per sample (default: the initial crack and the end of each load segment)."""
+        return self.frames or self.n_segments + 1
 
     def units(self) -> dict[str, str]:
         return {
@@ -93,6 +103,9 @@ class FCGParams:
             "cols": "px",
             "crack_width_px": "px",
             "max_redraws": "1",
+            "timing": "slices | cycles | mixed | static",
+            "frames": "frames per sample (0: n_segments + 1)",
+            "life_fraction": "1",
         }
 
     def validate(self) -> None:
@@ -103,12 +116,22 @@ class FCGParams:
             raise UserError("segments, increment and pixel size must be positive")
         if not (8 <= self.rows <= 4096 and 8 <= self.cols <= 4096):
             raise UserError(f"frames of {self.rows}x{self.cols} px are outside 8..4096 px")
+        if self.timing not in TIMINGS:
+            raise UserError(f"unknown timing {self.timing!r}; choose one of {', '.join(TIMINGS)}")
+        if self.frames != 0 and not 2 <= self.frames <= 1000:
+            raise UserError(f"--frames must lie in 2..1000 for crack libraries, got {self.frames}")
+        if not 0 < self.life_fraction <= 1:
+            raise UserError(f"life_fraction must lie in (0, 1], got {self.life_fraction}")
+
+
+TIMINGS = ("slices", "cycles", "mixed", "static")
 
 
 PHYSICS_UNITS = {
     "loads_mpa": "MPa (tension, shear) per load segment",
     "frame_tip_mm": "mm (x, y) of the tip at each frame",
     "frame_cycles": "cycles at each frame",
+    "frame_timing": "timing of each sample's frames: 0 slices, 1 cycles, 2 static",
     "rejected_draws": "load draws rejected because the crack left the region",
     "path_nodes_mm": "mm (x, y) of every growth increment",
     "path_sif_mpa_sqrt_m": "MPa*sqrt(m) (K_I, K_II) at every node",
@@ -252,21 +275,9 @@ def grow_crack(loads_mpa: np.ndarray, p: FCGParams) -> CrackHistory:
 
 def _cut_frames(hist: CrackHistory, bounds: np.ndarray) -> None:
     """Truncate the path where the tip first reaches each x in ``bounds`` (linear interpolation)."""
-    nodes, cyc = hist.nodes_mm, hist.cycles
-    tips, frame_cycles, frame_nodes = [], [], []
-    for xb in bounds:
-        i = int(np.argmax(nodes[:, 0] >= xb - 1e-12))
-        if i == 0:
-            i = 1
-        x0, x1 = nodes[i - 1, 0], nodes[i, 0]
-        w = 1.0 if x1 == x0 else (xb - x0) / (x1 - x0)
-        tip = nodes[i - 1] + w * (nodes[i] - nodes[i - 1])
-        tips.append(tip)
-        frame_cycles.append(cyc[i - 1] + w * (cyc[i] - cyc[i - 1]))
-        frame_nodes.append(np.vstack([nodes[:i], tip]))
-    hist.frames_tip_mm = np.array(tips)
-    hist.frames_cycles = np.array(frame_cycles)
-    hist.frames_nodes = frame_nodes
+    hist.frames_tip_mm, hist.frames_cycles, hist.frames_nodes = cut_at_x(
+        hist.nodes_mm, hist.cycles, bounds
+    )
 
 
 def roi_origin_mm(p: FCGParams) -> tuple[float, float]:
@@ -333,7 +344,10 @@ def generate(n_samples: int, seed: int, p: FCGParams | None = None, progress=Non
     Returns
     -------
     frames : (N, T, rows, cols) float32 in {0, 1}
-    physics : dict of per-sample arrays (loads, tip path, cycles, SIFs, rejections)
+    physics : dict of per-sample arrays (loads, tip path, cycles, SIFs, rejections, timing)
+
+    Frames are cut by ``p.timing`` (:mod:`edge_shm.data.generators.timing`) after the crack
+    is grown, so the cracks of a seed are the same under every timing.
     """
     p = p or FCGParams()
     if n_samples <= 0:
@@ -344,9 +358,12 @@ def generate(n_samples: int, seed: int, p: FCGParams | None = None, progress=Non
     tips = np.zeros((n_samples, T, 2))
     cycles = np.zeros((n_samples, T))
     rejected = np.zeros(n_samples, dtype=np.int64)
+    timing = np.zeros(n_samples, dtype=np.int8)
     paths, path_k = [], []
     for i in range(n_samples):
-        hist, rejected[i] = simulate_sample(sample_rng(seed, first + i), p)
+        rng = sample_rng(seed, first + i)
+        hist, rejected[i] = simulate_sample(rng, p)
+        timing[i] = cut(hist, p, rng)
         for t, nodes in enumerate(hist.frames_nodes):
             # Cumulative: the truncated last segment may rasterise to other pixels than the full
             # one drawn later; a crack pixel never heals.
@@ -361,6 +378,7 @@ def generate(n_samples: int, seed: int, p: FCGParams | None = None, progress=Non
         "frame_tip_mm": tips,
         "frame_cycles": cycles,
         "rejected_draws": rejected,
+        "frame_timing": timing,
         "path_nodes_mm": paths,
         "path_sif_mpa_sqrt_m": path_k,
     }
