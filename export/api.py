@@ -108,7 +108,7 @@ def export_run(
     held, source = held_out_frames(config, frames)
     if held is not None and model.codec is not None:
         held = codec_rows(model.codec, held)
-        source += ", as the codec's motion rows"
+        source += ", as the codec's motion tiles"
     if held is not None:
         check_frame_shape(held, (model.height, model.width))
     if verify and held is None:

@@ -190,7 +190,8 @@ class CodecStepper:
     """A Stepper over camera frames around a Stepper over codec rows (any backend).
 
     The state carries the inner state and, per sequence, the last ``n_in`` observations and
-    frames; ``step(frame, state, cycles=None)`` takes frames (B, 1, H, W) of any size and
+    frames; ``step(frame, state, cycles=None, next_cycles=None)`` takes frames (B, 1, H, W) of
+    any size (and their load cycles and the next frames', (B,) each, NaN where unknown) and
     gives the forecast frames (B, 1, H, W). ``last`` holds the decoded :class:`Forecast`
     of each sequence after a step.
     """
@@ -204,7 +205,7 @@ class CodecStepper:
     def initial_state(self, batch: int = 1):
         return self.inner.initial_state(batch), [[] for _ in range(batch)]
 
-    def step(self, frame: np.ndarray, state, cycles=None):
+    def step(self, frame: np.ndarray, state, cycles=None, next_cycles=None):
         inner, seen = state
         frame = np.asarray(frame, np.float32)
         seen = [
@@ -212,7 +213,8 @@ class CodecStepper:
             for b, (s, f) in enumerate(zip(seen, frame, strict=True))
         ]
         side = self.codec.side
-        rows = np.stack([self._row(s) for s in seen]).reshape(len(seen), 1, side, side)
+        rows = [self._row(s, _cycle(next_cycles, b)) for b, s in enumerate(seen)]
+        rows = np.stack(rows).reshape(len(seen), 1, side, side)
         readout, inner = self.inner.step(rows.astype(np.float32), inner)
         readout = np.asarray(readout, np.float32).reshape(len(seen), -1)
         self.last = [
@@ -222,9 +224,13 @@ class CodecStepper:
         out = np.stack([f.frame for f in self.last])[:, None]
         return out, (inner, seen)
 
-    def _row(self, seen) -> np.ndarray:
+    def _row(self, seen, next_cycles=None) -> np.ndarray:
+        """The tile of a sequence's window; the next frame's cycles extrapolated at the last
+        interval unless given."""
         c = [x[2] for x in seen]
-        cycles = None if any(v is None for v in c) else _with_next(c, len(c))
+        cycles = None
+        if not any(v is None for v in c):
+            cycles = _with_next(c if next_cycles is None else [*c, next_cycles], len(c))
         return self.codec.row([x[0] for x in seen], cycles)
 
 

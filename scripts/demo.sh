@@ -47,6 +47,7 @@ $E library build fcg --samples 12 --seed 22 --frames 15 -o "$OUT/timing/slices14
 $E library build fcg --samples 20 --seed 23 --timing mixed -o "$OUT/timing/mixed.h5" > /dev/null
 $E library build fcg --samples 12 --seed 24 --timing static -o "$OUT/timing/static.h5" > /dev/null
 for T in cycles slices14 mixed static; do
+    mkdir -p "$OUT/timing/$T"
     for M in motion-snn forecast-snn; do
         $E evaluate "$OUT/run-$M" --library "$OUT/timing/$T.h5" --split all \
             -o "$OUT/timing/$T/$M" > /dev/null

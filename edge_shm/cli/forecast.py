@@ -81,7 +81,7 @@ def forecast(
         pixel_mm=px,
         critical_mm=critical,
         cycles_per_frame=cycles_per_frame,
-        cycles_at=_cycles_file(cycles_file),
+        cycles_at=_cycles_file(cycles_file) or physics.get("cycles"),
         stress_range_mpa=stress_range or physics.get("stress_range_mpa"),
         width_mm=plate_width or physics.get("width_mm"),
         a_offset_mm=a_offset,

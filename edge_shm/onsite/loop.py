@@ -79,6 +79,16 @@ class ForecastLoop:
             return self.cfg.cycles_per_frame * len(self.a_obs)
         return None
 
+    def _ahead(self) -> list | None:
+        """The cycles of the next ``horizon`` frames where the schedule is known (a cycles
+        file or a library that covers them, or a constant count per frame)."""
+        i, h = len(self.a_obs), self.cfg.horizon
+        if self.cfg.cycles_at is not None and i + h < len(self.cfg.cycles_at):
+            return [float(c) for c in self.cfg.cycles_at[i + 1 : i + 1 + h]]
+        if self.cfg.cycles_per_frame is not None:
+            return [self.cfg.cycles_per_frame * (i + k) for k in range(1, h + 1)]
+        return None
+
     def push(self, arrival: Arrival) -> dict:
         t0 = time.perf_counter()
         rec = {"frame": len(self.records), "name": arrival.name}
@@ -98,7 +108,7 @@ class ForecastLoop:
         self.shape = tuple(arrival.frame.shape)
         steps = self.forecaster.steps
         cycles = self._cycles(arrival)
-        forecasts = self.forecaster.push(arrival.frame, cycles)
+        forecasts = self.forecaster.push(arrival.frame, cycles, self._ahead())
         obs = geometry(arrival.frame, cfg.pixel_mm, cfg.a_offset_mm)
         a_now = obs.get("a_mm")
         a_list = [*self.a_obs, a_now]

@@ -71,6 +71,7 @@ def library_source(path: Path, sample: int, intake: Intake) -> Source:
     if cycles is not None:
         for a, c in zip(src.arrivals, cycles[sample], strict=True):
             a.cycles = float(c)
+        physics["cycles"] = [float(c) for c in cycles[sample]]  # the frames' schedule
     if "loads_mpa" in lib.physics and "width_mm" in lib.params:
         physics |= {
             "stress_range_mpa": float(np.mean(lib.physics["loads_mpa"][sample][:, 0])),

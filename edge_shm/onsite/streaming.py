@@ -41,10 +41,12 @@ class StreamingForecaster:
         self.details: list = []  # a motion network's decoded forecasts (tip, spread, scale)
         self.cycles: list[float | None] = []  # the cycles of the frames pushed so far
 
-    def _advance(self, live, frame, cycles=None):
+    def _advance(self, live, frame, cycles=None, next_cycles=None):
         """Start a state, step every live one with ``frame``; (forecast or None, survivors)."""
         x = np.ascontiguousarray(frame[None, None], np.float32)
-        kw = {"cycles": [np.nan if cycles is None else cycles]} if self.clocked else {}
+        kw = {}
+        if self.clocked:
+            kw = {"cycles": [_nan(cycles)], "next_cycles": [_nan(next_cycles)]}
         out, kept = None, []
         for seen, state in [(0, self.stepper.initial_state(1)), *live]:
             pred, state = self.stepper.step(x, state, **kw)
@@ -57,31 +59,41 @@ class StreamingForecaster:
                 kept.append((seen + 1, state))
         return out, kept
 
-    def push(self, frame: np.ndarray, cycles: float | None = None) -> list[np.ndarray]:
+    def push(self, frame: np.ndarray, cycles: float | None = None, ahead=None):
         """Forecasts (H, W) for 1..horizon frames ahead; [] until ``n_in`` frames arrived.
 
         ``cycles``: the frame's load cycles, when known (a motion network reads the clock);
-        the frames forecast are taken at the last known interval after it."""
+        ``ahead``: the cycles of the next ``horizon`` frames when the schedule is known (a
+        cycles file, a library), else they are taken at the last known interval."""
         self.details = []
         self.cycles.append(cycles)
-        first, self.live = self._advance(self.live, frame, cycles)
+        times = schedule(self.cycles, self.horizon, ahead)
+        first, self.live = self._advance(self.live, frame, cycles, times[0])
         if first is None:
             return []
         forecasts, live = [first], self.live
-        step = _interval(self.cycles)
         while len(forecasts) < self.horizon:
             back = (forecasts[-1] > 0.5).astype(np.float32) if self.binary else forecasts[-1]
-            ahead = None if step is None else cycles + step * len(forecasts)
-            nxt, live = self._advance(live, back, ahead)
+            k = len(forecasts)
+            nxt, live = self._advance(live, back, times[k - 1], times[k])
             forecasts.append(nxt)
         return forecasts
 
 
-def _interval(cycles: list) -> float | None:
-    """The last interval between known cycles (None unless the last two are known)."""
+def _nan(v) -> float:
+    return np.nan if v is None else float(v)
+
+
+def schedule(cycles: list, horizon: int, ahead=None) -> list:
+    """The cycles of the next ``horizon`` frames: ``ahead`` where given (and finite), else the
+    last known interval continued (a camera's fixed interval); None entries when unknown."""
+    known = list(ahead or [])[:horizon]
+    if len(known) == horizon and all(v is not None and np.isfinite(v) for v in known):
+        return [float(v) for v in known]
     if len(cycles) < 2 or cycles[-1] is None or cycles[-2] is None:
-        return None
-    return float(cycles[-1] - cycles[-2])
+        return [None] * horizon
+    step = float(cycles[-1] - cycles[-2])
+    return [cycles[-1] + step * k for k in range(1, horizon + 1)]
 
 
 class WindowRerunForecaster:
@@ -110,22 +122,20 @@ class WindowRerunForecaster:
         self.details.append(fc)
         return fc.frame
 
-    def push(self, frame: np.ndarray, cycles: float | None = None) -> list[np.ndarray]:
+    def push(self, frame: np.ndarray, cycles: float | None = None, ahead=None):
         self.details = []
         self.recent = [*self.recent, np.asarray(frame, np.float32)][-self.n_in :]
         self.cycles = [*self.cycles, cycles][-self.n_in :]
         if len(self.recent) < self.n_in:
             return []
         seq, forecasts = list(self.recent), []
-        known = list(self.cycles)
-        step = _interval(known)
+        known = [*self.cycles, *schedule(self.cycles, self.horizon, ahead)]
         while len(forecasts) < self.horizon:
-            c = None
-            if step is not None and all(v is not None for v in known[-self.n_in :]):
-                c = np.array([*known[-self.n_in :], known[-1] + step])
+            k = len(forecasts)
+            c = known[k : k + self.n_in + 1]
+            c = None if any(v is None for v in c) else np.array(c)
             nxt = self._next(np.stack(seq[-self.n_in :]), c)
             self.steps += self.n_in
             forecasts.append(nxt.astype(np.float32))
             seq.append((nxt > 0.5).astype(np.float32) if self.binary else nxt)
-            known.append(None if step is None else known[-1] + step)
         return forecasts

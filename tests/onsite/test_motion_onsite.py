@@ -79,3 +79,12 @@ def test_the_warning_uses_a_forecast_only_within_its_band_of_the_trend():
     assert forecast_within_band([9.0], 5.0, 0.5, [None]) == [pytest.approx(5.5)]  # no band
     assert forecast_within_band([9.0, 9.5], 5.0, 0.0, [2.0, 3.0]) == [5.0, 5.0]  # no growth
     assert forecast_within_band([9.0], 5.0, None, [2.0]) == [5.0]
+
+
+def test_the_frames_forecast_follow_the_known_schedule_or_the_last_interval():
+    from edge_shm.onsite.streaming import schedule
+
+    assert schedule([0.0, 100.0, 250.0], 3) == [400.0, 550.0, 700.0]  # a camera's interval
+    assert schedule([0.0, 100.0], 2, [130.0, 140.0]) == [130.0, 140.0]  # a cycles file
+    assert schedule([0.0, 100.0], 2, [130.0]) == [200.0, 300.0]  # the file ends: extrapolate
+    assert schedule([None, 100.0], 2) == [None, None]
