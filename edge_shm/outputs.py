@@ -9,7 +9,11 @@ The rules (one place, so that every command follows them):
   device or another special file, or be named twice by the same command.
 - **Replacing is for outputs of the same kind only.** An existing output is replaced only when it
   is what the command itself writes (an edge-shm library for ``library build``, an export folder
-  for ``export``...): each output names a ``same_kind`` test. Anything else is refused.
+  for ``export``...): each output names a ``same_kind`` test. Anything else is refused. A folder
+  is replaced only when it holds nothing but what edge-shm wrote there: every folder output
+  carries a record of its kind and files (:data:`RECORD`, written by :func:`atomic_dir`,
+  extended by :func:`report_dir` and :func:`record_written`); :func:`owned` checks it. A folder
+  without a record (a user's, or one written by edge-shm 0.2 or older) is never replaced.
 - **Atomic.** :func:`atomic_file` and :func:`atomic_dir` write into a temporary sibling and rename
   it into place on success; on any failure or interrupt the temporary is removed, so a failed
   command leaves no half-written output. New files get the usual permissions (``0666`` and
@@ -33,6 +37,9 @@ from pathlib import Path
 from edge_shm.errors import UserError
 
 WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO, errno.EFBIG, errno.EACCES}
+RECORD = ".edge-shm-output.json"
+RECORD_FORMAT = "edge-shm-output"
+MAX_RECORD_BYTES = 4 * 1024**2
 
 
 def _umask() -> int:
@@ -104,6 +111,12 @@ def check_output(out: Output, inputs: Iterable[str | os.PathLike] = ()) -> Path:
             raise UserError(f"{raw}: is a folder; name a file for the {out.what}")
         empty_dir = path.is_dir() and not any(path.iterdir())
         if not empty_dir and not (out.same_kind is not None and out.same_kind(path)):
+            if out.folder:
+                raise UserError(
+                    f"{raw}: exists and holds files edge-shm did not write there as a "
+                    f"{out.what} (or it was written before edge-shm 0.3); refusing to replace "
+                    "it: choose a new folder"
+                )
             raise UserError(
                 f"{raw}: exists and is not an edge-shm {out.what}; refusing to replace it"
             )
@@ -159,9 +172,70 @@ def atomic_file(path: str | os.PathLike) -> Iterator[Path]:
         raise
 
 
+def _entries(folder: Path) -> list[str]:
+    """Every file and folder below ``folder`` (relative, '/'-separated), the record excluded."""
+    out = []
+    for p in sorted(folder.rglob("*")):
+        rel = p.relative_to(folder).as_posix()
+        if rel != RECORD:
+            out.append(rel + ("/" if p.is_dir() and not p.is_symlink() else ""))
+    return out
+
+
+def read_record(folder: Path) -> dict | None:
+    """The record of what edge-shm wrote into ``folder`` (None without a valid one)."""
+    import json
+
+    path = Path(folder) / RECORD
+    try:
+        if not path.is_file() or path.is_symlink() or path.stat().st_size > MAX_RECORD_BYTES:
+            return None
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError, RecursionError):
+        return None
+    ok = (
+        isinstance(data, dict)
+        and data.get("format") == RECORD_FORMAT
+        and isinstance(data.get("kind"), str)
+        and isinstance(data.get("files"), list)
+        and all(isinstance(f, str) for f in data["files"])
+    )
+    return data if ok else None
+
+
+def record_written(folder: Path, names: Iterable[str] | None = None, kind: str | None = None):
+    """Add ``names`` (default: everything now in ``folder``) to its record, creating the record
+    of ``kind`` when there is none. Called by whatever writes into an edge-shm folder."""
+    import json
+
+    folder = Path(folder)
+    rec = read_record(folder) or {"format": RECORD_FORMAT, "format_version": 1, "kind": kind}
+    if rec["kind"] is None:
+        return
+    listed = set(rec["files"] if "files" in rec else [])
+    for name in _entries(folder) if names is None else names:
+        listed.add(name)
+        listed.update(f"{up.as_posix()}/" for up in Path(name).parents if str(up) != ".")
+    rec["files"] = sorted(listed)
+    tmp = folder / f"{RECORD}.tmp"
+    tmp.write_text(json.dumps(rec, indent=1) + "\n", encoding="utf-8")
+    os.replace(tmp, folder / RECORD)
+
+
+def owned(kind: str) -> Callable[[Path], bool]:
+    """``same_kind`` for folders: its record says ``kind`` and lists everything in it."""
+
+    def test(p: Path) -> bool:
+        rec = read_record(p) if p.is_dir() else None
+        return rec is not None and rec["kind"] == kind and set(_entries(p)) <= set(rec["files"])
+
+    return test
+
+
 @contextlib.contextmanager
-def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield an empty temporary folder beside ``path``; it replaces ``path`` on success.
+def atomic_dir(path: str | os.PathLike, kind: str | None = None) -> Iterator[Path]:
+    """Yield an empty temporary folder beside ``path``; it replaces ``path`` on success, with a
+    record of ``kind`` and of every file in it (see the module text).
 
     Check the output with :func:`plan_outputs` first: this only swaps folders.
     """
@@ -173,6 +247,8 @@ def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
     try:
         with write_errors(path):
             yield tmp
+            if kind is not None:
+                record_written(tmp, kind=kind)
             fix_mode(tmp, folder=True)
             if path.exists():
                 old = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=parent))
@@ -192,12 +268,13 @@ def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
 
 
 @contextlib.contextmanager
-def report_dir(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary folder; on success its files move into ``path`` (created if needed).
+def report_dir(path: str | os.PathLike, kind: str | None = None) -> Iterator[Path]:
+    """Yield a temporary folder; on success its files move into ``path`` (created, a folder of
+    ``kind``, if needed).
 
-    For report folders that may hold other things (``evaluate`` writes into the run folder):
-    files of the same names are replaced one by one, nothing else is touched, and a failure
-    before the end writes nothing.
+    For report folders that may hold other things (``evaluate --into-run`` writes into the run
+    folder): files of the same names are replaced one by one and added to the folder's record,
+    nothing else is touched, and a failure before the end writes nothing.
     """
     path = Path(path)
     if path.is_dir():
@@ -205,13 +282,15 @@ def report_dir(path: str | os.PathLike) -> Iterator[Path]:
         try:
             with write_errors(path):
                 yield tmp
-                for f in sorted(tmp.iterdir()):
-                    fix_mode(f, folder=f.is_dir())
-                    os.replace(f, path / f.name)
+                names = [f.name for f in sorted(tmp.iterdir())]
+                for name in names:
+                    fix_mode(tmp / name, folder=(tmp / name).is_dir())
+                    os.replace(tmp / name, path / name)
+                record_written(path, names)  # extends a record, never creates one here
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     else:
-        with atomic_dir(path) as tmp:
+        with atomic_dir(path, kind) as tmp:
             yield tmp
 
 

@@ -18,11 +18,10 @@ import numpy as np
 
 from edge_shm.errors import UserError
 from edge_shm.jsonio import write_json
-from edge_shm.outputs import Output, atomic_dir, has_file, plan_outputs
+from edge_shm.outputs import Output, atomic_dir, owned, plan_outputs
 
-
-def is_export(path: Path) -> bool:
-    return has_file("export.json")(path)
+KIND = "export folder"
+is_export = owned(KIND)
 
 
 def describe_verification(target: str, res: dict) -> str:
@@ -127,7 +126,7 @@ def export_run(
         probe = np.random.default_rng(0).random((4, model.height, model.width), np.float32)
         probe_source = "seeded uniform noise (no held-out frames were available)"
     t0 = time.perf_counter()
-    with atomic_dir(out) as tmp:
+    with atomic_dir(out, KIND) as tmp:
         report["artefact"] = t.write(model, config, tmp, probe, probe_source, options or {})
         report["export_seconds"] = time.perf_counter() - t0
         report["verification"] = None

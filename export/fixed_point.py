@@ -61,7 +61,7 @@ def export_fixed(run_dir, calib_dir, out, verify: bool = True, frames=None, log=
         "frames_source": source if held is not None else None,
         "verification": None,
     }
-    with atomic_dir(out) as tmp:
+    with atomic_dir(out, "export folder") as tmp:
         for name in ("calibration.json", "tensors.npz", "calibration.md"):
             if (Path(calib_dir) / name).is_file():
                 shutil.copy(Path(calib_dir) / name, tmp / name)

@@ -37,7 +37,7 @@ $E train --model lstm --library "$OUT/cracks.h5" -o "$OUT/run-lstm" --epochs "$E
 
 echo "== 3. evaluate on the test split: tip error (mm) 1 to 4 frames ahead, beside the baselines"
 for M in motion-snn forecast-snn snn lstm; do
-    $E evaluate "$OUT/run-$M" --library "$OUT/cracks.h5" > /dev/null
+    $E evaluate "$OUT/run-$M" --library "$OUT/cracks.h5" --into-run > /dev/null
 done
 
 echo "== 4. every frame timing a camera gives, on seeds no run was trained on"

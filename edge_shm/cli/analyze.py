@@ -23,7 +23,7 @@ def analyze(
 ) -> None:
     """Compare runs' convolution weights (Figure 5 of the paper) and spiking activity."""
     from edge_shm.errors import UserError
-    from edge_shm.outputs import Output, has_file, plan_outputs
+    from edge_shm.outputs import Output, owned, plan_outputs
     from edge_shm.reports.analyze import analyze_runs
     from edge_shm.training.checkpoint import is_run
 
@@ -33,7 +33,7 @@ def analyze(
     if max_windows < 1:
         raise UserError(f"--max-windows must be positive, got {max_windows}")
     inputs = [*runs, *([library] if library else [])]
-    (output,) = plan_outputs([Output(output, "analysis folder", True, has_file("analysis.json"))],
+    (output,) = plan_outputs([Output(output, "analysis folder", True, owned("analysis folder"))],
                              inputs)  # fmt: skip
     rows = analyze_runs(runs, library, output, max_windows)
     for r in rows:

@@ -25,10 +25,9 @@ def calibrate(
     """Choose per-layer integer scales from calibration sequences (never the test split)."""
     from edge_shm.calibration.calibrate import MIN_SEQUENCES
     from edge_shm.calibration.calibrate import calibrate as run_calibration
-    from edge_shm.calibration.fixed import is_calibration
     from edge_shm.data.library import read_library
     from edge_shm.firmware_sim.codec import graph_inputs
-    from edge_shm.outputs import Output, atomic_dir, plan_outputs
+    from edge_shm.outputs import Output, atomic_dir, owned, plan_outputs
     from edge_shm.training.checkpoint import load_run
     from edge_shm.training.motion import library_cycles
 
@@ -36,7 +35,8 @@ def calibrate(
         raise UserError(f"unknown calibration target {target!r}; choose loihi or int8")
     if sequences < MIN_SEQUENCES:
         raise UserError(f"--sequences must be at least {MIN_SEQUENCES}, got {sequences}")
-    plan_outputs([Output(output, "calibration folder", True, is_calibration)], [run, library])
+    kind = "calibration folder"
+    plan_outputs([Output(output, kind, True, owned(kind))], [run, library])
     model, config = load_run(run, "cpu")
     if not model.capabilities.spiking:
         raise UserError(
@@ -64,7 +64,7 @@ def calibrate(
         fixed = run_calibration(graph, inputs, target, run_sha=config.get("weights_sha256", ""))
     fixed.report["library"] = str(Path(library).resolve())
     fixed.report["samples"] = [int(i) for i in pick]
-    with atomic_dir(output) as tmp:
+    with atomic_dir(output, kind) as tmp:
         fixed.save(tmp)
         (tmp / "calibration.md").write_text(calibration_markdown(fixed))
         _plot(fixed, tmp / "calibration.png")

@@ -112,8 +112,7 @@ def _int8_step(library: Path, target: str):
     return extra
 
 
-def is_simulation(path: Path) -> bool:
-    return (path / "simulate.json").is_file()
+SIMULATION = "simulation folder"
 
 
 def simulate(
@@ -133,16 +132,16 @@ def simulate(
     from edge_shm.data.frames import load_stack
     from edge_shm.firmware_sim.artefacts import artefact_kind, choose_backend, run_artefact
     from edge_shm.jsonio import write_json
-    from edge_shm.outputs import Output, atomic_dir, plan_outputs
+    from edge_shm.outputs import Output, atomic_dir, owned, plan_outputs
 
     kind, path = artefact_kind(artefact)
     backend = choose_backend(kind, backend)
-    plan_outputs([Output(output, "simulation folder", True, is_simulation)], [artefact, frames])
+    plan_outputs([Output(output, SIMULATION, True, owned(SIMULATION))], [artefact, frames])
     seqs = load_stack(frames)
     t0 = time.perf_counter()
     pred = run_artefact(kind, path, backend, seqs)
     seconds = time.perf_counter() - t0
-    with atomic_dir(output) as tmp:
+    with atomic_dir(output, SIMULATION) as tmp:
         np.save(tmp / "predictions.npy", pred)
         _png(tmp / "predictions.png", seqs, pred)
         write_json(

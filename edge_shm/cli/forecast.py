@@ -49,7 +49,7 @@ def forecast(
     """Forecast a crack frame by frame, with remaining life; optional live dashboard."""
     from edge_shm.onsite.intake import Intake
     from edge_shm.onsite.loop import ForecastLoop, LoopConfig
-    from edge_shm.outputs import Output, has_file, plan_outputs
+    from edge_shm.outputs import Output, owned, plan_outputs
 
     if (frames is None) == (watch is None):
         raise UserError("give exactly one of --frames SRC and --watch DIR")
@@ -60,7 +60,7 @@ def forecast(
     _positive(stress_range_mpa=stress_range, plate_width_mm=plate_width)
     inputs = [model, *(p for p in (frames, watch, profile, cycles_file) if p is not None)]
     (output,) = plan_outputs(
-        [Output(output, "forecast folder", True, has_file("forecast.jsonl", "summary.json"))],
+        [Output(output, KIND, True, owned(KIND))],
         inputs,
     )
     meta, forecaster_for = _open_model(model, backend)
@@ -277,10 +277,18 @@ def _energy(profile: Path | None) -> dict | None:
     return {"device": energy["device"], "per_forecast_uJ": energy["total_pJ"] * 1e-6}
 
 
+FIGURES_EVERY = 10  # frames between refreshes of forecast.png and forecast.gif while running
+
+
 def _run(loop, source, watch, intake, max_frames, output, serve, host) -> None:
+    """Frames through the loop, the outputs written where the user looks as they go: each
+    record appended and flushed, summary.json and REPORT.md replaced after every frame and the
+    figures every :data:`FIGURES_EVERY` frames, all of them once more at the end, whatever ends
+    the run (the frames, --max-frames, a signal, the watched folder gone)."""
+    from edge_shm import signals
     from edge_shm.onsite import outputs as O
+    from edge_shm.onsite.sources import WatchEnded
     from edge_shm.onsite.sources import watch as watch_folder
-    from edge_shm.outputs import atomic_dir
 
     dashboard = None
     if serve is not None:
@@ -288,35 +296,63 @@ def _run(loop, source, watch, intake, max_frames, output, serve, host) -> None:
 
         dashboard = Dashboard(loop, serve, host)
         console.print(f"dashboard: {dashboard.url} (read-only)")
-    stopped = "end of the frames"
+    stopped, interrupt = "end of the frames", None
+    folder = _live_folder(output)
     try:
-        with atomic_dir(output) as tmp, (tmp / O.JSONL).open("w") as jl:
+        with (folder / O.JSONL).open("a", encoding="utf-8") as jl:
+
+            def take(arrival) -> dict:
+                rec = loop.push(arrival)
+                jl.write(O.record_line(rec) + "\n")
+                jl.flush()
+                n = len(loop.records)
+                O.write_all(loop, folder, "still running", figures=n % FIGURES_EVERY == 0)
+                return rec
+
             try:
                 if source is not None:
                     with progress_bar("forecast", len(source.arrivals)) as advance:
                         for arrival in source:
-                            rec = loop.push(arrival)
-                            jl.write(O.record_line(rec) + "\n")
-                            advance(1, _line(rec))
+                            advance(1, _line(take(arrival)))
                 else:
                     stopped = "--max-frames"
                     for arrival in watch_folder(watch, intake, max_frames):
-                        rec = loop.push(arrival)
-                        jl.write(O.record_line(rec) + "\n")
-                        jl.flush()
+                        rec = take(arrival)
                         console.print(f"frame {rec['frame']} {rec['name']}: {_line(rec)}")
-            except KeyboardInterrupt:
-                stopped = "Ctrl-C"
-            jl.flush()
-            summ = O.write_all(loop, tmp, stopped)
+            except KeyboardInterrupt as e:
+                interrupt = e
+                stopped = signals.NAMES.get(signals.stop_signal(e), "a signal")
+            except WatchEnded as e:
+                stopped = str(e)
     finally:
         if dashboard is not None:
             dashboard.close()
+        summ = O.write_all(loop, folder, stopped)
     out.print(
         f"forecast: {summ['frames']} frames, {len(summ['skipped'])} skipped, stopped by "
         f"{stopped}; warning level {(summ['last'] or {}).get('warning', 'unknown')}; "
         f"report {output / 'REPORT.md'}"
     )
+    if interrupt is not None:
+        raise interrupt  # one line and 128 + the signal, as every command (outputs written)
+
+
+def _live_folder(output: Path) -> Path:
+    """The forecast folder, made now (an earlier forecast folder there is replaced: the
+    output check allowed only one that edge-shm wrote), with its record."""
+    import shutil
+
+    from edge_shm.outputs import fix_mode, record_written
+
+    if output.exists():
+        shutil.rmtree(output)
+    output.mkdir()
+    fix_mode(output, folder=True)
+    record_written(output, ["forecast.jsonl"], KIND)
+    return output
+
+
+KIND = "forecast folder"
 
 
 def _line(rec: dict) -> str:

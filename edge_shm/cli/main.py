@@ -13,6 +13,7 @@ import sys
 
 import typer
 
+from edge_shm import signals
 from edge_shm.errors import UserError
 
 app = typer.Typer(
@@ -83,13 +84,15 @@ def _lost_peer(e: Exception) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; turn user errors, usage errors and interrupts into one line."""
+    signals.install()
     try:
         _check_launch(argv)
         rc = app(args=argv, standalone_mode=False)
     except UserError as e:
         return _fail(str(e))
-    except (typer.Abort, KeyboardInterrupt):
-        return _fail("interrupted", 130)
+    except (typer.Abort, KeyboardInterrupt) as e:
+        sig = signals.stop_signal(e)
+        return _fail(signals.describe(sig), 128 + sig)
     except typer.Exit as e:
         return e.exit_code
     except MemoryError:
@@ -109,7 +112,8 @@ def main(argv: list[str] | None = None) -> int:
             return _fail(e.format_message())
         raise
     if rc == 130:  # typer turns KeyboardInterrupt into Exit(130), returned in this mode
-        return _fail("interrupted", 130)
+        sig = signals.stop_signal()
+        return _fail(signals.describe(sig), 128 + sig)
     return rc if isinstance(rc, int) else 0
 
 

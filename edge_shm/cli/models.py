@@ -9,7 +9,7 @@ import typer
 
 from edge_shm.console import out, progress_bar
 from edge_shm.errors import UserError
-from edge_shm.outputs import Output, has_file, plan_outputs
+from edge_shm.outputs import Output, owned, plan_outputs
 
 DEVICE_HELP = "Torch device: cpu, cuda or auto (CUDA when present)."
 
@@ -87,7 +87,7 @@ def train(
     from edge_shm.models import model_class
     from edge_shm.training import TrainConfig
     from edge_shm.training import train as run_training
-    from edge_shm.training.checkpoint import is_run
+    from edge_shm.training.checkpoint import run_output
     from edge_shm.training.dataset import open_for_training
     from edge_shm.training.distributed import is_main_process, resolve_device, teardown
     from edge_shm.training.loop import training_data
@@ -106,7 +106,7 @@ def train(
         cfg.model_options = {**preset, "size": "paper"}
     cfg.check()
     resolve_device(device)
-    plan_outputs([Output(output, "run folder", True, is_run)], [library])
+    plan_outputs([run_output(output, resume)], [library])
     if workers is not None and workers < 0:
         raise UserError(f"--workers must be 0 or more, got {workers}")
     lib, why = open_for_training(library, data)
@@ -156,7 +156,10 @@ def train(
 def evaluate(
     run: Path = typer.Argument(..., help="Run directory."),
     library: Path = typer.Option(..., "--library", "-l", help="Library file (.h5)."),
-    output: Path = typer.Option(None, "-o", "--output", help="Report folder (default: RUN)."),
+    output: Path = typer.Option(None, "-o", "--output", help="Report folder."),
+    into_run: bool = typer.Option(
+        False, "--into-run", help="Write the report into RUN (what `compare RUN` reads)."
+    ),
     device: str = typer.Option("auto", help=DEVICE_HELP),
     split: str = typer.Option(
         "test", help="test, or all: every sample of a library the run never saw (another seed)."
@@ -172,9 +175,14 @@ def evaluate(
 
     dev = resolve_device(device)
     read_run_config(run)
+    if (output is None) == (not into_run):
+        raise UserError(
+            "name a report folder with -o, or write into the run folder with --into-run "
+            "(replacing its evaluation files)"
+        )
     if output is not None:
         plan_outputs(
-            [Output(output, "evaluation folder", True, has_file("evaluation.json"))], [run, library]
+            [Output(output, "evaluation folder", True, owned("evaluation folder"))], [run, library]
         )
     if split not in ("test", "all"):
         raise UserError(f"--split must be test or all, got {split!r}")
@@ -188,7 +196,7 @@ def evaluate(
             "training samples (use --split test, or a library of another seed)"
         )
     lib.split_frames(split)
-    md, _ = write_evaluation(model, config, lib, output or run, split)
+    md, _ = write_evaluation(model, config, lib, run if into_run else output, split)
     out.print(md)
 
 
@@ -209,7 +217,7 @@ def compare(
     from edge_shm.reports.comparison import load_row, write_comparison
 
     plan_outputs(
-        [Output(output, "comparison folder", True, has_file("comparison.json"))],
+        [Output(output, "comparison folder", True, owned("comparison folder"))],
         [*runs, *([library] if library else [])],
     )
     for r in runs:

@@ -37,7 +37,7 @@ def profile(
 ) -> None:
     """Energy per forecast frame (compute + memory access), per day, and memory vs budget."""
     from edge_shm.errors import UserError
-    from edge_shm.outputs import Output, has_file, plan_outputs
+    from edge_shm.outputs import Output, owned, plan_outputs
     from edge_shm.profile.devices import get_device
     from edge_shm.profile.profiler import check_positive, run_profile
     from edge_shm.reports.profile import console_table, write_profile
@@ -61,7 +61,7 @@ def profile(
         if fixed.run_sha256 != config.get("weights_sha256"):
             raise UserError(f"{calibration}: calibrated from another run (its weights differ)")
     inputs = [run, *(p for p in (library, frames, calibration) if p is not None)]
-    plan_outputs([Output(output, "profile folder", True, has_file("profile.json"))], inputs)
+    plan_outputs([Output(output, "profile folder", True, owned("profile folder"))], inputs)
     source = {"library": library, "frames": frames, "split": split, "max_windows": max_windows}
     budgets = {"budget_ram_kb": budget_ram, "budget_flash_kb": budget_flash}
     with progress_bar("profiling", max_windows) as advance:

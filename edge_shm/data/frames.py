@@ -110,16 +110,23 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
     from skimage.color import rgb2gray, rgba2rgb
 
     path = Path(path)
+    check_input_file(path, MAX_IMAGE_BYTES, "image")
     try:
         if path.suffix.lower() in (".tif", ".tiff"):
             import tifffile
 
             with tifffile.TiffFile(path) as tif:
+                if sum(int(np.prod(p.shape)) for p in tif.pages) > MAX_IMAGE_PIXELS:
+                    raise UserError(f"{path}: more than {MAX_IMAGE_PIXELS:,} pixels in all")
                 pages = [_tiff_page(page) for page in tif.pages]
         else:
             from skimage import io
 
             pages = [io.imread(path)]
+    except UserError:
+        raise
+    except MemoryError:
+        raise UserError(f"{path}: too large to decode in this machine's memory") from None
     except Exception as e:  # imageio/tifffile raise many types for broken files
         why = (str(e).strip().splitlines() or [""])[0][:120]
         raise UserError(f"{path}: not a readable image ({type(e).__name__}: {why})") from None
@@ -140,6 +147,26 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
     if len({im.shape for im in out}) > 1:
         raise UserError(f"{path}: pages of different sizes")
     return out[0] if len(out) == 1 else np.stack(out)
+
+
+MAX_IMAGE_BYTES = 1024**3
+MAX_IMAGE_PIXELS = 64 * 1024**2  # per file (all pages), as Pillow's decompression-bomb guard
+
+
+def check_input_file(path: Path, max_bytes: int, what: str) -> None:
+    """Refuse what is not a regular file (a FIFO would block, a device never end) or is
+    larger than ``max_bytes``, before anything reads it; symbolic links are followed only to
+    regular files."""
+    import stat
+
+    try:
+        st = path.stat()
+    except OSError as e:
+        raise UserError(f"{path}: cannot be read ({e.strerror})") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise UserError(f"{path}: not a regular file; a {what} must be one")
+    if st.st_size > max_bytes:
+        raise UserError(f"{path}: {st.st_size:,} B, more than a {what} may be ({max_bytes:,} B)")
 
 
 def _tiff_page(page) -> np.ndarray:

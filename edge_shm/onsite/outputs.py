@@ -120,7 +120,7 @@ def plot(loop, path: Path) -> None:
         im.set_title(f"{ok[-1]['name']}: crack (white), forecast +1 (red), +2.. (orange)")
     im.axis("off")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, format="png")
     plt.close(fig)
 
 
@@ -133,7 +133,9 @@ def gif(loop, path: Path, ms_per_frame: int = 500) -> None:
         for f, fc in zip(loop.frames, loop.forecast_maps, strict=True)
     ]
     if pics:
-        pics[0].save(path, save_all=True, append_images=pics[1:], duration=ms_per_frame, loop=0)
+        pics[0].save(
+            path, format="GIF", save_all=True, append_images=pics[1:], duration=ms_per_frame, loop=0
+        )
 
 
 def _fmt(v, unit: str, digits: int = 3) -> str:
@@ -251,12 +253,21 @@ def skill_lines(skill: list[dict]) -> list[str]:
     return lines
 
 
-def write_all(loop, folder: Path, stopped_by: str) -> dict:
+def write_all(loop, folder: Path, stopped_by: str, figures: bool = True) -> dict:
+    """summary.json and REPORT.md (and with ``figures`` forecast.png and forecast.gif), each
+    replaced atomically and added to the folder's record: a reader never sees half a file."""
     from edge_shm.jsonio import write_json
+    from edge_shm.outputs import atomic_file, record_written, write_text
 
     summ = summary(loop, stopped_by)
     write_json(folder / "summary.json", summ)
-    plot(loop, folder / "forecast.png")
-    gif(loop, folder / "forecast.gif")
-    (folder / "REPORT.md").write_text(report(loop, summ))
+    names = ["summary.json", "REPORT.md"]
+    if figures:
+        drawn = (("forecast.png", plot), ("forecast.gif", gif))
+        for name, draw in drawn if loop.frames else drawn[:1]:
+            with atomic_file(folder / name) as tmp:
+                draw(loop, tmp)
+            names.append(name)
+    write_text(folder / "REPORT.md", report(loop, summ))
+    record_written(folder, names)
     return summ

@@ -7,6 +7,7 @@ one line (the run stops before writing anything); ``watch`` reports it in the ar
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -83,6 +84,17 @@ def library_source(path: Path, sample: int, intake: Intake) -> Source:
     return src
 
 
+class WatchEnded(Exception):
+    """The watched folder cannot be read any more (removed, unmounted): the watch ends."""
+
+
+def display_name(name: str) -> str:
+    """A file name as text that JSON, Markdown and a terminal can take: bytes that are not
+    UTF-8 become U+FFFD, control characters become '?'."""
+    text = os.fsencode(name).decode("utf-8", "replace")
+    return "".join("?" if ord(c) < 32 or 127 <= ord(c) < 160 else c for c in text)
+
+
 def _size(path: Path) -> int:
     try:
         return path.stat().st_size
@@ -106,8 +118,19 @@ def watch(folder: Path, intake: Intake, max_frames: int | None, poll_s: float = 
         if stop is not None and stop():
             return
         ready = []
-        for f in sorted(folder.iterdir()):
-            if f.name in seen or f.name.startswith(".") or not f.is_file():
+        try:
+            names = sorted(folder.iterdir())
+        except OSError as e:
+            raise WatchEnded(f"the watched folder {folder} is gone ({e.strerror})") from None
+        for f in names:
+            if f.name in seen or f.name.startswith("."):
+                continue
+            if f.is_symlink():  # never followed: a link could point anywhere on the machine
+                seen.add(f.name)
+                yield Arrival(display_name(f.name), None, error="a symbolic link, not read")
+                count += 1
+                continue
+            if not f.is_file():
                 continue
             size = _size(f)
             if size > 0 and sizes.get(f.name) == size:
@@ -115,13 +138,15 @@ def watch(folder: Path, intake: Intake, max_frames: int | None, poll_s: float = 
             sizes[f.name] = size
         for f in ready:
             seen.add(f.name)
+            name = display_name(f.name)
             if f.suffix.lower() not in IMAGE_SUFFIXES:
-                yield Arrival(f.name, None, error=f"{f.name}: not a PNG or TIFF image")
+                yield Arrival(name, None, error=f"{name}: not a PNG or TIFF image")
             else:
                 try:
-                    yield Arrival(f.name, read_frame(f, intake))
-                except UserError as e:
-                    yield Arrival(f.name, None, error=str(e))
+                    yield Arrival(name, read_frame(f, intake))
+                except (UserError, MemoryError) as e:
+                    why = str(e) if isinstance(e, UserError) else "too large for memory"
+                    yield Arrival(name, None, error=display_name(why))
             count += 1
             if max_frames is not None and count >= max_frames:
                 return

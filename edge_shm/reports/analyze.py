@@ -102,7 +102,7 @@ def analyze_runs(runs: list[Path], library: Path | None, out: Path, max_windows:
         hists[f"{Path(run).name} ({config['model']})"] = np.concatenate(
             [v.ravel() for v in weights.values()]
         )
-    with atomic_dir(out) as tmp:
+    with atomic_dir(out, "analysis folder") as tmp:
         write_json(tmp / "analysis.json", {"link_threshold": LINK_THRESHOLD, "runs": rows})
         fig, ax = plt.subplots(figsize=(8, 4.5))
         lim = max(float(np.percentile(np.abs(v), 99.5)) for v in hists.values())

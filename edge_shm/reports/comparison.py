@@ -181,7 +181,7 @@ def write_comparison(runs: list[Path], out_dir: Path, extra_columns=None, extra_
     rows = [load_row(Path(r)) for r in runs]
     for hook in extra_columns or []:
         hook(rows)
-    with report_dir(out_dir) as tmp:
+    with report_dir(out_dir, "comparison folder") as tmp:
         write_json(tmp / "comparison.json", {"runs": [r.to_dict() for r in rows]})
         parts = [comparison_markdown(rows)] + [s(rows, tmp) for s in extra_sections or []]
         md = "\n".join(parts) + "\n"

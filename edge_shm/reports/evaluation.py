@@ -155,7 +155,7 @@ def write_evaluation(model, config: dict, lib, out_dir: str | Path, split: str =
         "library_fingerprint": lib.fingerprint(),
     }
     md = evaluation_markdown(ev, config)
-    with report_dir(out_dir) as tmp:
+    with report_dir(out_dir, "evaluation folder") as tmp:
         write_json(tmp / "evaluation.json", ev.to_dict())
         write_text(tmp / "evaluation.md", md)
         mae_per_step(ev, tmp / "mae_per_step.png", config["model"])

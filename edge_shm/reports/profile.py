@@ -255,7 +255,7 @@ def write_profile(p, out_dir) -> str:
     from edge_shm.reports.plots import energy_split, memory_budget
 
     md = profile_markdown(p)
-    with report_dir(out_dir) as tmp:
+    with report_dir(out_dir, "profile folder") as tmp:
         write_json(tmp / "profile.json", p.to_dict())
         write_text(tmp / "profile.md", md)
         if p.energy.available:

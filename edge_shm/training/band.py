@@ -88,9 +88,11 @@ def calibrate_band(model, lib, progress=None) -> dict:
 def write_band(run_dir, lib, progress=None) -> dict:
     """Calibrate the band of the motion run ``run_dir`` on ``lib`` and write its band.json."""
     from edge_shm.jsonio import write_json
+    from edge_shm.outputs import record_written
     from edge_shm.training.checkpoint import load_run
 
     model, _ = load_run(run_dir, "cpu")
     band = calibrate_band(model, lib, progress)
     write_json(Path(run_dir) / FILE, band)
+    record_written(Path(run_dir), [FILE])
     return band

@@ -38,6 +38,25 @@ def is_run(path: str | os.PathLike) -> bool:
     return p.is_dir() and all((p / f).is_file() for f in REQUIRED)
 
 
+RUN_KIND = "run folder"
+RUN_FILES = (
+    "config.json",
+    "weights.safetensors",
+    "optimizer.safetensors",
+    "metrics.json",
+    "loss.png",
+)
+
+
+def run_output(run_dir: Path, resume: bool):
+    """The training output check: a run resumed in place may hold anything (nothing is
+    deleted); a run replaced (``--no-resume``) must hold only what edge-shm wrote there."""
+    from edge_shm.outputs import Output, owned
+
+    resumed = resume and is_run(run_dir)
+    return Output(run_dir, RUN_KIND, True, is_run if resumed else owned(RUN_KIND))
+
+
 def sha256_file(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:

@@ -23,7 +23,7 @@ from edge_shm import __version__
 from edge_shm.errors import UserError
 from edge_shm.jsonio import read_json, write_json
 from edge_shm.models import build_model, count_parameters, model_class
-from edge_shm.outputs import Output, fix_mode, plan_outputs
+from edge_shm.outputs import fix_mode, plan_outputs, record_written
 from edge_shm.training import checkpoint as ck
 from edge_shm.training import distributed
 from edge_shm.training.config import TrainConfig
@@ -92,7 +92,7 @@ def train(
     """
     cfg.check()
     run_dir = Path(run_dir)
-    plan_outputs([Output(run_dir, "run folder", folder=True, same_kind=ck.is_run)], [lib.path])
+    plan_outputs([ck.run_output(run_dir, resume)], [lib.path])
     procs = distributed.setup(device)
     window = check_window(cfg.model, lib)
     data = data if data is not None else training_data(lib, cfg)
@@ -242,6 +242,7 @@ def _checkpoint(folder: Path, model, opt, config: dict, history: list) -> None:
     write_json(folder / "config.json", dict(config, weights_sha256=sha))
     write_json(folder / "metrics.json", _metrics(history))
     loss_curve(history, folder / "loss.png", f"{config['model']} ({config['train']['loss']})")
+    record_written(folder, ck.RUN_FILES, ck.RUN_KIND)
 
 
 def _publish(work: Path, run_dir: Path) -> Path:

@@ -13,7 +13,7 @@ $E train --model lstm --library "$OUT/cracks.h5" --epochs 1 --max-windows 64 --b
     -o "$OUT/run-lstm"
 for M in "$OUT/run-forecast-snn" "$OUT/run-lstm"; do
     N=$(basename "$M")
-    $E evaluate "$M" --library "$OUT/cracks.h5" > /dev/null
+    $E evaluate "$M" --library "$OUT/cracks.h5" --into-run > /dev/null
     $E profile "$M" --device loihi2 --library "$OUT/cracks.h5" --max-windows 16 -o "$OUT/$N-loihi2"
     $E profile "$M" --device arm-cortex-a --library "$OUT/cracks.h5" --max-windows 16 \
         -o "$OUT/$N-arm"

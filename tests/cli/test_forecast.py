@@ -198,12 +198,15 @@ def test_watch_with_live_dashboard_in_headless_chromium(tmp_path):
     assert summary["frames"] == 6 and summary["stopped_by"] == "--max-frames"
 
 
-def _records_so_far(parent: Path) -> int:
-    """JSON lines in the run's temporary folder (the output appears only at the end)."""
-    return sum(len(f.read_text().splitlines()) for f in parent.glob(".out.*.tmp/forecast.jsonl"))
-
-
-def test_ctrl_c_ends_a_watch_cleanly(tmp_path):
+@pytest.mark.parametrize("sig, code, line", [
+    (signal.SIGINT, 130, "error: interrupted"),
+    (signal.SIGTERM, 143, "error: stopped by SIGTERM"),
+    (signal.SIGHUP, 129, "error: stopped by SIGHUP"),
+])  # fmt: skip
+def test_a_signal_ends_a_watch_with_its_outputs_written(tmp_path, sig, code, line):
+    """The records appear in the output folder as they are made (synchronised on them, not on
+    the clock); a signal ends the watch with one line and 128 + its number, everything of the
+    frames so far written, no temporary left."""
     inbox, out = tmp_path / "inbox", tmp_path / "out"
     inbox.mkdir()
     proc = subprocess.Popen(
@@ -213,13 +216,15 @@ def test_ctrl_c_ends_a_watch_cleanly(tmp_path):
     try:
         for f in sorted((SENSOR / "frames").glob("*.png"))[:3]:
             _write_png(f, inbox / f.name)
-        _wait(lambda: _records_so_far(tmp_path) >= 3, proc=proc)
-        proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=60) == 0, proc.stderr.read()
+        _wait(lambda: (out / "forecast.jsonl").read_text().count("\n") >= 3, proc=proc)
+        assert json.loads((out / "summary.json").read_text())["stopped_by"] == "still running"
+        proc.send_signal(sig)
+        assert proc.wait(timeout=120) == code
+        assert proc.stderr.read().strip().splitlines()[-1:] == [line]
     finally:
         if proc.poll() is None:
             proc.kill()
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["stopped_by"] == "Ctrl-C" and summary["frames"] == 3
-    assert len(_lines(out / "forecast.jsonl")) == 3
-    assert not list(tmp_path.glob(".out.*"))  # no temporary left behind
+    assert summary["stopped_by"] == signal.Signals(sig).name and summary["frames"] == 3
+    assert len(_lines(out / "forecast.jsonl")) == 3 and (out / "REPORT.md").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["inbox", "out"]  # no temporary

@@ -62,7 +62,7 @@ def world(tmp_path_factory, snn_run_dir, crack_lib_path):
     _config_edit(w / "run", library=str(w / "lib.h5"))
     for t in ("onnx", "nir", "lava"):
         assert main(["export", str(w / "run"), "-t", t, "-o", str(w / t), "--no-verify"]) == 0
-    assert main(["evaluate", str(w / "run"), "--library", str(w / "lib.h5")]) == 0
+    assert main(["evaluate", str(w / "run"), "--library", str(w / "lib.h5"), "--into-run"]) == 0
     np.save(w / "frames.npy", np.zeros((1, 3, 96, 132), np.float32))
     np.save(w / "complex.npy", np.zeros((2, 4, 8, 8), np.complex64))
     np.savez(w / "renamed.npy", x=np.zeros(3))  # an .npz under a .npy name
@@ -173,7 +173,7 @@ CASES = {
     ),
     "profile over an export": (
         ["profile", RUN, "-d", "loihi", "-l", LIB, "-o", "onnx"],
-        "not an edge-shm profile folder",
+        "edge-shm did not write there as a profile folder",
     ),
     "compare over a run": (["compare", RUN, "-o", RUN, "--no-energy"], "also an input"),
     # path traversal inside artefacts
@@ -210,10 +210,19 @@ CASES = {
         ["export", "run_extra", "-t", "onnx", "-o", "e"],
         "unknown key 'colour'",
     ),
-    "config with a wrong type": (["evaluate", "run_wrongtype", "-l", LIB], "wrong type"),
-    "config with negative channels": (["evaluate", "run_negative", "-l", LIB], "positive"),
-    "config with dt 0": (["evaluate", "run_dt0", "-l", LIB], "'dt' must be positive"),
-    "config with a huge frame": (["evaluate", "run_huge", "-l", LIB], "outside 1..4096"),
+    "config with a wrong type": (
+        ["evaluate", "run_wrongtype", "-l", LIB, "--into-run"],
+        "wrong type",
+    ),
+    "config with negative channels": (
+        ["evaluate", "run_negative", "-l", LIB, "--into-run"],
+        "positive",
+    ),
+    "config with dt 0": (["evaluate", "run_dt0", "-l", LIB, "--into-run"], "'dt' must be positive"),
+    "config with a huge frame": (
+        ["evaluate", "run_huge", "-l", LIB, "--into-run"],
+        "outside 1..4096",
+    ),
     "compare without a training record": (
         ["compare", "run_notrain", "--no-energy", "-o", "c"],
         "training record",

@@ -37,7 +37,7 @@ def test_train_evaluate_compare(crack_lib_path, tmp_path, capsys):
         == 0
     )
     assert "final train loss" in capsys.readouterr().out
-    assert main(["evaluate", str(run), "--library", str(crack_lib_path)]) == 0
+    assert main(["evaluate", str(run), "--library", str(crack_lib_path), "--into-run"]) == 0
     assert main(["compare", str(run), "-o", str(tmp_path / "cmp")]) == 0
     assert (tmp_path / "cmp" / "accuracy_vs_parameters.png").exists()
     assert "one-step MAE" in (tmp_path / "cmp" / "comparison.md").read_text()
@@ -59,7 +59,10 @@ def test_library_of_another_frame_size(snn_run_dir, tmp_path, capsys):
 
     np.save(tmp_path / "f.npy", np.zeros((3, 5, 40, 50), np.float32))
     import_library(tmp_path / "f.npy", tmp_path / "small.h5", 0.075)
-    assert main(["evaluate", str(snn_run_dir), "--library", str(tmp_path / "small.h5")]) == 2
+    assert (
+        main(["evaluate", str(snn_run_dir), "--library", str(tmp_path / "small.h5"), "--into-run"])
+        == 2
+    )
     assert "40x50 px" in _err(capsys)
 
 
@@ -67,15 +70,18 @@ def test_run_dir_missing_files_or_tampered(snn_run_dir, crack_lib_path, tmp_path
     bad = tmp_path / "bad"
     shutil.copytree(snn_run_dir, bad)
     (bad / "weights.safetensors").unlink()
-    assert main(["evaluate", str(bad), "--library", str(crack_lib_path)]) == 2
+    assert main(["evaluate", str(bad), "--library", str(crack_lib_path), "--into-run"]) == 2
     assert "missing weights.safetensors" in _err(capsys)
     shutil.copy(snn_run_dir / "weights.safetensors", bad / "weights.safetensors")
     with open(bad / "weights.safetensors", "r+b") as f:
         f.seek(-3, 2)
         f.write(b"\x00\x01\x02")
-    assert main(["evaluate", str(bad), "--library", str(crack_lib_path)]) == 2
+    assert main(["evaluate", str(bad), "--library", str(crack_lib_path), "--into-run"]) == 2
     assert "checksum" in _err(capsys)
-    assert main(["evaluate", str(tmp_path / "none"), "--library", str(crack_lib_path)]) == 2
+    assert (
+        main(["evaluate", str(tmp_path / "none"), "--library", str(crack_lib_path), "--into-run"])
+        == 2
+    )
     assert "not a run directory" in _err(capsys)
 
 

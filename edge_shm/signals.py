@@ -1,0 +1,55 @@
+"""One signal policy: SIGINT, SIGTERM and SIGHUP end every command the same way.
+
+:func:`install` makes SIGTERM and SIGHUP raise :class:`Terminated`, a ``KeyboardInterrupt``,
+wherever the program is: every cleanup that Ctrl-C runs (temporaries removed, locks released,
+child process groups ended, a streaming command's outputs written) runs for them too. The CLI
+then prints one line and exits with 128 + the signal's number (130, 143, 129).
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+
+NAMES = {signal.SIGINT: "SIGINT", signal.SIGTERM: "SIGTERM", signal.SIGHUP: "SIGHUP"}
+received: int | None = None  # the last signal that stopped the program
+
+
+class Terminated(KeyboardInterrupt):
+    """A SIGTERM or SIGHUP, raised as Ctrl-C is."""
+
+    def __init__(self, signum: int):
+        super().__init__(NAMES.get(signum, str(signum)))
+        self.signum = signum
+
+
+def _raise(signum, frame) -> None:
+    global received
+    received = signum
+    raise Terminated(signum)
+
+
+def install() -> None:
+    """SIGTERM and SIGHUP raise :class:`Terminated` (main thread only; a no-op elsewhere)."""
+    global received
+    received = None
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, _raise)
+
+
+def stop_signal(error: BaseException | None = None) -> int:
+    """The signal behind an interrupt (SIGINT unless a SIGTERM or SIGHUP was received)."""
+    seen = error
+    while seen is not None:
+        if isinstance(seen, Terminated):
+            return seen.signum
+        seen = seen.__cause__ or seen.__context__
+    return received or signal.SIGINT
+
+
+def describe(signum: int) -> str:
+    """The one line of an interrupted command (without ``error: ``)."""
+    if signum == signal.SIGINT:
+        return "interrupted"
+    return f"stopped by {NAMES.get(signum, signum)}"
