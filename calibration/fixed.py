@@ -5,17 +5,23 @@ precision: kernels, biases, decays and thresholds, plus the scales that tie them
 model. The integer engine (``firmware_sim/int_engine.py``) and the Lava fixed-point runner
 (``firmware_sim/lava/fixed.py``) consume it; ``calibrate`` (``calibration/calibrate.py``) makes it.
 
-Folder ``CALIB/`` (format ``edge-shm-calibration`` version 1)::
+Folder ``CALIB/`` (format ``edge-shm-calibration`` version 2)::
 
-    calibration.json   this dataclass without the arrays, plus the calibration report
+    calibration.json   this dataclass without the arrays, plus the calibration report,
+                       ``tensors_sha256`` (of tensors.npz) and ``values_sha256`` (of every
+                       other value in calibration.json, :func:`values_sha256`)
     tensors.npz        integer kernels and biases ``LAYER.weight`` / ``LAYER.bias``
                        (numpy archive, read with allow_pickle=False)
+
+Version 1 (edge-shm 0.3 to 0.4) lacks ``values_sha256`` and is still read. Every field is
+checked on reading (``checks.py``); a folder that fails is a one-line error.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -24,7 +30,8 @@ import numpy as np
 from edge_shm.errors import UserError
 
 FORMAT_NAME = "edge-shm-calibration"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)  # 1: no values_sha256
 TARGETS = ("loihi", "int8")
 
 
@@ -93,60 +100,78 @@ class FixedGraph:
     # --- folder -----------------------------------------------------------------------------
     def save(self, folder: Path) -> None:
         """Write calibration.json and tensors.npz into ``folder`` (which must exist)."""
+        from edge_shm.calibration.checks import validate
+        from edge_shm.jsonio import finite, write_json
+
+        try:
+            validate(self)
+        except UserError as e:
+            raise UserError(f"{folder}: the calibration cannot be written: {e}") from None
         tensors = {}
         for layer in self.layers:
             tensors[f"{layer.name}.weight"] = layer.weight.astype(np.int32)
             tensors[f"{layer.name}.bias"] = layer.bias.astype(np.int32)
         with open(folder / "tensors.npz", "wb") as f:
             np.savez(f, **tensors)
-        meta = {
-            "format": FORMAT_NAME,
-            "format_version": FORMAT_VERSION,
-            **{k: v for k, v in asdict(self).items() if k != "layers"},
-            "layers": [layer.meta() for layer in self.layers],
-            "tensors_sha256": _sha(folder / "tensors.npz"),
-        }
-        (folder / "calibration.json").write_text(json.dumps(meta, indent=2) + "\n")
+        meta = finite(
+            {
+                "format": FORMAT_NAME,
+                "format_version": FORMAT_VERSION,
+                **{k: v for k, v in asdict(self).items() if k != "layers"},
+                "layers": [layer.meta() for layer in self.layers],
+                "tensors_sha256": _sha(folder / "tensors.npz"),
+            }
+        )
+        meta["values_sha256"] = values_sha256(meta)
+        write_json(folder / "calibration.json", meta)
 
     @classmethod
     def load(cls, folder: str | Path) -> FixedGraph:
+        from edge_shm.calibration.checks import TensorError, build
+        from edge_shm.jsonio import read_json
+
         folder = Path(folder)
         meta_path, npz = folder / "calibration.json", folder / "tensors.npz"
         if not meta_path.is_file() or not npz.is_file():
             raise UserError(f"{folder}: not a calibration folder (calibration.json, tensors.npz)")
-        try:
-            meta = json.loads(meta_path.read_text())
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            raise UserError(f"{meta_path}: not JSON ({e})") from None
-        if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
+        meta = read_json(meta_path, "calibration file")
+        if meta.get("format") != FORMAT_NAME:
             raise UserError(f"{meta_path}: not an edge-shm calibration")
-        if meta.get("format_version") != FORMAT_VERSION:
-            raise UserError(f"{meta_path}: format version {meta.get('format_version')} unknown")
+        version = meta.get("format_version")
+        if version not in READABLE_VERSIONS or isinstance(version, bool):
+            raise UserError(f"{meta_path}: format version {version!r} unknown")
         if meta.get("tensors_sha256") != _sha(npz):
             raise UserError(f"{npz}: checksum differs from calibration.json (tampered)")
+        if version >= 2 and meta.get("values_sha256") != values_sha256(meta):
+            raise UserError(f"{meta_path}: values_sha256 differs from its values (tampered)")
         try:
             with np.load(npz, allow_pickle=False) as z:
-                arrays = {k: z[k].astype(np.int64) for k in z.files}
-            layers = [
-                FixedLayer(
-                    weight=arrays[f"{m['name']}.weight"],
-                    bias=arrays[f"{m['name']}.bias"],
-                    **{k: tuple(v) if isinstance(v, list) else v for k, v in m.items()},
-                )
-                for m in meta["layers"]
-            ]
-            keys = ("model", "target", "input_scale", "dt", "post", "run_sha256", "report")
-            g = cls(
-                input_shape=tuple(meta["input_shape"]),
-                layers=layers,
-                codec=meta.get("codec"),  # absent before edge-shm 0.3
-                **{k: meta[k] for k in keys},
-            )
+                arrays = {k: z[k] for k in z.files}
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
+            raise UserError(f"{npz}: unreadable ({type(e).__name__}: {_line(e)})") from None
+        try:
+            return build(cls, FixedLayer, meta, arrays)
+        except TensorError as e:
+            raise UserError(f"{npz}: {e}") from None
+        except UserError as e:
+            raise UserError(f"{meta_path}: {e}") from None
         except (KeyError, TypeError, ValueError) as e:
-            raise UserError(f"{folder}: malformed calibration ({type(e).__name__}: {e})") from None
-        if g.target not in TARGETS:
-            raise UserError(f"{meta_path}: unknown target {g.target!r}")
-        return g
+            raise UserError(f"{meta_path}: malformed ({type(e).__name__}: {_line(e)})") from None
+
+
+def values_sha256(meta: dict) -> str:
+    """SHA-256 of calibration.json's values but ``values_sha256`` itself (canonical JSON:
+    sorted keys, no spaces), so that a changed scale or threshold is seen as tampering."""
+    rest = {k: v for k, v in meta.items() if k != "values_sha256"}
+    try:
+        text = json.dumps(rest, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    except (TypeError, ValueError, RecursionError):
+        return "not hashable"
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _line(e: Exception) -> str:
+    return " ".join(str(e).split())[:200]
 
 
 def _sha(path: Path) -> str:

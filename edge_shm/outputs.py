@@ -36,7 +36,8 @@ from pathlib import Path
 
 from edge_shm.errors import UserError
 
-WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO, errno.EFBIG, errno.EACCES}
+WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO, errno.EFBIG, errno.EACCES,
+                errno.ENAMETOOLONG}  # fmt: skip
 RECORD = ".edge-shm-output.json"
 RECORD_FORMAT = "edge-shm-output"
 MAX_RECORD_BYTES = 4 * 1024**2
@@ -78,6 +79,42 @@ def _probe_writable(parent: Path) -> None:
         raise UserError(f"output folder is not writable: {parent} ({e.strerror})") from None
 
 
+SLASHED: set[Path] = set()  # outputs given with a trailing '/' (a Path object drops it)
+
+
+def note_slashed(args: list[str]) -> None:
+    """Remember the ``-o``/``--output`` values that end in '/': the user meant a folder."""
+    SLASHED.clear()
+    args = [str(a) for a in args]
+    for flag, value in zip(args, args[1:], strict=False):
+        if flag in ("-o", "--output") and value.endswith("/"):
+            SLASHED.add(Path(os.path.abspath(value)))
+    for arg in args:
+        if arg.startswith("--output=") and arg.endswith("/"):
+            SLASHED.add(Path(os.path.abspath(arg.split("=", 1)[1])))
+
+
+NAME_MAX = 255  # bytes in one file name (Linux, macOS)
+PATH_MAX = 4096  # bytes in a whole path (Linux)
+TEMP_EXTRA = 16  # the temporary sibling's name adds ".", ".XXXXXXXX" and ".tmp"
+
+
+def _check_name_length(raw: Path, path: Path) -> None:
+    """Refuse, before any work, a name whose temporary sibling could not be created."""
+    limit = NAME_MAX - TEMP_EXTRA
+    try:
+        limit = min(limit, os.pathconf(path.parent, "PC_NAME_MAX") - TEMP_EXTRA)
+    except (OSError, ValueError):
+        pass
+    size = len(os.fsencode(raw.name))
+    if size > limit:
+        raise UserError(
+            f"{raw.name[:40]}...: a name of {size} bytes is too long (at most {limit} here)"
+        )
+    if len(os.fsencode(str(path))) + TEMP_EXTRA > PATH_MAX:
+        raise UserError(f"{str(raw)[:40]}...: the path is too long (at most {PATH_MAX} bytes)")
+
+
 def _inside(child: Path, parent: Path) -> bool:
     return child == parent or parent in child.parents
 
@@ -85,9 +122,14 @@ def _inside(child: Path, parent: Path) -> bool:
 def check_output(out: Output, inputs: Iterable[str | os.PathLike] = ()) -> Path:
     """Check one output (see the module text); returns its absolute path."""
     raw = Path(out.path)
+    if str(out.path) == "-":
+        raise UserError(f"-: the {out.what} is written to a file or folder, not to standard output")
     path = Path(os.path.abspath(raw))
+    if not out.folder and (str(out.path).endswith("/") or path in SLASHED):
+        raise UserError(f"{out.path}/: names a folder; name a file for the {out.what}")
     if raw.name in ("", ".", "..") or path == Path(path.anchor):
         raise UserError(f"{raw}: name a new {out.what}, not the current or parent folder")
+    _check_name_length(raw, path)
     _probe_writable(path.parent)
     resolved = path.resolve()
     for src in inputs:
@@ -150,6 +192,10 @@ def write_errors(what: Path) -> Iterator[None]:
     except OSError as e:
         if e.errno in WRITE_ERRNOS:
             raise UserError(f"{what}: could not be written ({e.strerror})") from None
+        if e.errno is None and "written" in str(e):  # numpy's short write on a full disk
+            raise UserError(
+                f"{what}: could not be written (short write: {e}; disk full?)"
+            ) from None
         raise
 
 
@@ -232,6 +278,9 @@ def owned(kind: str) -> Callable[[Path], bool]:
     return test
 
 
+_CHANGED = "was written by another program while this command ran; nothing replaced (run it again)"
+
+
 @contextlib.contextmanager
 def atomic_dir(path: str | os.PathLike, kind: str | None = None) -> Iterator[Path]:
     """Yield an empty temporary folder beside ``path``; it replaces ``path`` on success, with a
@@ -250,14 +299,22 @@ def atomic_dir(path: str | os.PathLike, kind: str | None = None) -> Iterator[Pat
             if kind is not None:
                 record_written(tmp, kind=kind)
             fix_mode(tmp, folder=True)
-            if path.exists():
+            if path.exists() or path.is_symlink():
+                # checked before the work began, but another program may have written it since
+                if kind is not None and not owned(kind)(path):
+                    raise UserError(f"{path}: {_CHANGED}")
                 old = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=parent))
                 os.replace(path, old / "x")
             try:
                 os.replace(tmp, path)
-            except BaseException:
+            except BaseException as e:
                 if old is not None:  # put the earlier output back
-                    os.replace(old / "x", path)
+                    try:
+                        os.replace(old / "x", path)
+                    except OSError:
+                        old = None  # keep it where it is rather than lose it
+                if isinstance(e, OSError) and e.errno in (errno.ENOTEMPTY, errno.EEXIST):
+                    raise UserError(f"{path}: {_CHANGED}") from None
                 raise
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

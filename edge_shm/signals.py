@@ -29,13 +29,32 @@ def _raise(signum, frame) -> None:
     raise Terminated(signum)
 
 
-def install() -> None:
-    """SIGTERM and SIGHUP raise :class:`Terminated` (main thread only; a no-op elsewhere)."""
+def install() -> dict:
+    """SIGTERM and SIGHUP raise :class:`Terminated`, SIGINT ``KeyboardInterrupt`` (main thread
+    only; a no-op elsewhere). Returns the handlers before, for :func:`restore`."""
     global received
     received = None
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    before = {sig: signal.getsignal(sig) for sig in NAMES}
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _raise)
+    return before
+
+
+def restore(before: dict) -> None:
+    """Put back the handlers :func:`install` replaced (the CLI called in-process, in tests)."""
+    for sig, handler in before.items():
+        signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+
+
+def finished() -> None:
+    """The command's outputs are complete: a signal now would only misreport them as lost, so
+    the few lines still to print are not interrupted."""
     if threading.current_thread() is threading.main_thread():
-        for sig in (signal.SIGTERM, signal.SIGHUP):
-            signal.signal(sig, _raise)
+        for sig in NAMES:
+            signal.signal(sig, signal.SIG_IGN)
 
 
 def stop_signal(error: BaseException | None = None) -> int:

@@ -71,30 +71,48 @@ def export_fixed(run_dir, calib_dir, out, verify: bool = True, frames=None, log=
             log(describe_fixed(report["verification"]))
             if not report["verification"]["ok"]:
                 why = describe_fixed(report["verification"])
+                if report["verification"]["problems"]:
+                    raise UserError(f"lava fixed_pt verification shows nothing ({why})")
                 raise UserError(f"lava fixed_pt differs from the integer engine ({why})")
         write_json(tmp / "export.json", report)
     return report
 
 
 def verify_fixed(model, fixed, folder: Path, seqs: np.ndarray) -> dict:
-    """Lava fixed_pt vs the integer engine (must be identical), and vs the float model."""
+    """Lava fixed_pt vs the integer engine (must be identical), and vs the float model.
+
+    Not ok either when the comparison shows nothing (``problems``): a forecast that is not
+    finite (on any side), readouts that are zero at every step on both sides, nothing compared.
+    """
     from edge_shm.export.reference import torch_trace
     from edge_shm.firmware_sim.int_engine import IntEngine
     from edge_shm.firmware_sim.lava.fixed import run_fixed
 
     t0 = time.perf_counter()
     lava = run_fixed(folder, seqs)
-    compared = differ = readout_differ = 0
-    rates, float_diff = [], 0.0
+    compared = differ = readout_compared = readout_differ = 0
+    rates, float_diff, problems, any_readout = [], 0.0, [], False
     for seq, got in zip(seqs, lava, strict=True):
         mine = IntEngine(fixed).run(seq)
         for name, s in mine["spikes"].items():
             compared += s.size
             differ += int((got["spikes"][name] != s).sum())
             rates.append(float(s.mean()))
+        readout_compared += mine["readout"].size
         readout_differ += int((got["readout"] != mine["readout"]).sum())
+        any_readout |= bool(np.any(mine["readout"]) or np.any(got["readout"]))
         ref = torch_trace(model, seq)
-        float_diff = max(float_diff, float(np.abs(mine["prediction"] - ref.prediction).max()))
+        sides = (("integer", mine["prediction"]), ("lava", got["prediction"]),
+                 ("float", ref.prediction))  # fmt: skip
+        for side, pred in sides:
+            if not np.isfinite(pred).all() and f"{side} forecast not finite" not in problems:
+                problems.append(f"{side} forecast not finite")
+        diff = np.abs(np.asarray(mine["prediction"], np.float64) - ref.prediction)
+        float_diff = max(float_diff, float(diff.max())) if np.isfinite(diff).all() else np.nan
+    if readout_compared == 0:
+        problems.append("no readout values compared")
+    elif not any_readout:
+        problems.append("every readout value is 0 on both sides")
     return {
         "sequences": int(len(seqs)),
         "frames_per_sequence": int(seqs.shape[1]),
@@ -103,16 +121,20 @@ def verify_fixed(model, fixed, folder: Path, seqs: np.ndarray) -> dict:
         "readout_values_differ": readout_differ,
         "spike_rate": float(np.mean(rates)) if rates else 0.0,
         "max_abs_frame_diff_vs_float": float_diff,
-        "ok": differ == 0 and readout_differ == 0,
+        "problems": problems,
+        "ok": differ == 0 and readout_differ == 0 and not problems,
         "seconds": time.perf_counter() - t0,
     }
 
 
 def describe_fixed(res: dict) -> str:
-    return (
+    text = (
         f"lava fixed_pt vs integer engine: {res['spikes_differ']} of "
         f"{res['spikes_compared']:,} spikes and {res['readout_values_differ']} readout values "
         f"differ over {res['sequences']} x {res['frames_per_sequence']} frames (spike rate "
         f"{res['spike_rate']:.3%}); largest |integer forecast - float| = "
         f"{res['max_abs_frame_diff_vs_float']:.3g}"
     )
+    if res.get("problems"):
+        text += f"; not verified: {', '.join(res['problems'])}"
+    return text

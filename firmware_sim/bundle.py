@@ -12,13 +12,15 @@
 Format 2 adds, over format 1 (edge-shm 0.1.0, still read): strided and dilated convolutions
 (``kernel``, ``stride``, ``padding``, ``dilation`` as [rows, columns]), each population's
 ``shape``, and ``post``, the fixed output operations after the readout (a depth-to-space
-re-indexing, ...), applied identically by every backend. Every path inside a bundle must stay
-inside it. Field by field in docs/export.md.
+re-indexing, ...), applied identically by every backend. Every file a bundle reads (the
+manifest included) must be a regular file inside it, reached without symbolic links, and the
+manifest's synapses and neurons must be the NIR graph's. Field by field in docs/export.md.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -109,6 +111,11 @@ class Manifest:
         m = cls(**d)
         if not (isinstance(m.frame_shape, list) and len(m.frame_shape) == 2):
             raise TypeError("frame_shape must be [H, W]")
+        for key in ("alignment", "probe", "extra"):
+            if not isinstance(getattr(m, key), dict):
+                raise TypeError(f"{key} must be an object")
+        if not isinstance(m.post, list) or not isinstance(m.model, str):
+            raise TypeError("post must be a list and model a string")
         if not (isinstance(m.dt, int | float) and m.dt > 0):
             raise TypeError("dt must be a positive number of seconds")
         return m
@@ -118,14 +125,18 @@ class Manifest:
 
 
 def inside(bundle: Path, name) -> Path:
-    """``bundle / name``, refusing names that leave the bundle (absolute, ``..``, links)."""
+    """``bundle / name``, refusing names that leave the bundle (absolute, ``..``) or pass
+    through a symbolic link (the file itself or a folder on the way)."""
+    where = f"{bundle}/{MANIFEST}"
     if not isinstance(name, str) or not name or Path(name).is_absolute():
-        raise BundleError(
-            f"{bundle}/{MANIFEST}: file name {name!r} is not a name inside the bundle"
-        )
-    path = (bundle / name).resolve()
-    if bundle.resolve() not in path.parents:
-        raise BundleError(f"{bundle}/{MANIFEST}: file name {name!r} points outside the bundle")
+        raise BundleError(f"{where}: file name {str(name)[:80]!r} is not a name inside the bundle")
+    root = bundle.resolve()
+    path = root / name
+    if ".." in Path(name).parts or root not in path.parents:
+        raise BundleError(f"{where}: file name {name[:80]!r} points outside the bundle")
+    if os.path.realpath(path) != os.path.normpath(path):
+        shown = name if name.isprintable() else repr(name)
+        raise BundleError(f"{bundle}/{shown}: a symbolic link; a bundle holds regular files only")
     return path
 
 
@@ -135,10 +146,17 @@ class Bundle:
     manifest: Manifest
 
     def file(self, name: str) -> Path:
+        """The regular file ``name`` inside the bundle (no link, no leaving it)."""
         path = inside(self.path, name)
         if not path.is_file():
-            raise BundleError(f"{self.path}: bundle lacks its file {name}")
+            raise BundleError(f"{self.path}: bundle lacks its file {name[:80]!r} (or not a file)")
         return path
+
+    def probe_file(self, key: str) -> Path:
+        name = self.manifest.probe.get(key)
+        if name is None:
+            raise BundleError(f"{self.path}/{MANIFEST}: probe has no {key!r}")
+        return self.file(name)
 
     def graph(self):
         """The :class:`~edge_shm.graph.DeploymentGraph` (weights from the NIR file; dt and the
@@ -153,22 +171,61 @@ class Bundle:
             g.codec = extra.get("codec")
             g.model = self.manifest.model
             g.validate()
+            pairs = g.synapse_chain()
         except (GraphError, TypeError, ValueError) as e:
             raise BundleError(f"{self.path}: {e}") from None
+        self._check_manifest(g, pairs)
         return g
+
+    def _check_manifest(self, g, pairs) -> None:
+        """The manifest's synapses and neurons are the graph's (counts, names, geometry)."""
+        m, where = self.manifest, f"{self.path}/{MANIFEST}"
+        lifs = [lif for _, lif in pairs if lif is not None]
+        if len(m.synapses) != len(pairs) or len(m.neurons) != len(lifs):
+            raise BundleError(
+                f"{where}: {len(m.synapses)} synapses and {len(m.neurons)} neurons, the NIR "
+                f"graph has {len(pairs)} and {len(lifs)}"
+            )
+        if list(m.frame_shape) != list(g.input_shape[1:]):
+            raise BundleError(
+                f"{where}: frame_shape {m.frame_shape}, the graph takes {g.input_shape}"
+            )
+        shapes = dict(zip([la.name for la in g.layers], g.shapes(), strict=True))
+        for spec, (conv, lif) in zip(m.synapses, pairs, strict=True):
+            want = {
+                "name": conv.name, "c_in": conv.c_in, "c_out": conv.c_out,
+                "kernel": list(conv.kernel), "padding": list(conv.padding),
+                "stride": list(conv.stride), "dilation": list(conv.dilation),
+                "groups": conv.groups, "target": None if lif is None else lif.name,
+            }  # fmt: skip
+            for key, value in want.items():
+                if getattr(spec, key) != value:
+                    raise BundleError(
+                        f"{where}: synapse {conv.name} {key} is {str(getattr(spec, key))[:40]}, "
+                        f"the NIR graph's is {value}"
+                    )
+        for spec, lif in zip(m.neurons, lifs, strict=True):
+            shape = list(shapes[lif.name])
+            got = (spec.name, spec.channels, spec.shape)
+            if got != (lif.name, shape[0], shape):
+                raise BundleError(
+                    f"{where}: neuron population {str(spec.name)[:40]} (channels "
+                    f"{str(spec.channels)[:20]}, shape {str(spec.shape)[:40]}) is not the NIR "
+                    f"graph's {lif.name} {shape}"
+                )
 
     def probe_frames(self) -> np.ndarray:
         from edge_shm.data.frames import load_npy
 
-        return load_npy(self.file(self.manifest.probe["frames"]))
+        return load_npy(self.probe_file("frames"))
 
     def expected(self) -> dict:
         from edge_shm.data.frames import load_npy
 
-        p = self.manifest.probe
-        with np.load(self.file(p["spikes"])) as s, np.load(self.file(p["v"])) as v:
+        spikes, v = self.probe_file("spikes"), self.probe_file("v")
+        with np.load(spikes, allow_pickle=False) as s, np.load(v, allow_pickle=False) as v:
             return {
-                "prediction": load_npy(self.file(p["prediction"])),
+                "prediction": load_npy(self.probe_file("prediction")),
                 "spikes": {k: s[k].astype(bool) for k in s.files},
                 "v": {k: v[k] for k in v.files},
             }
@@ -179,27 +236,28 @@ def is_bundle(path) -> bool:
 
 
 def read_bundle(path) -> Bundle:
+    from edge_shm.jsonio import read_json
+
     path = Path(path)
     if not path.is_dir() or not (path / MANIFEST).is_file():
         raise BundleError(f"{path}: not a Lava bundle (no {MANIFEST})")
-    try:
-        data = json.loads((path / MANIFEST).read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise BundleError(f"{path}/{MANIFEST}: unreadable JSON ({type(e).__name__})") from None
-    if not isinstance(data, dict) or data.get("format") != BUNDLE_FORMAT:
+    inside(path, MANIFEST)  # not a link
+    data = read_json(path / MANIFEST, "Lava bundle manifest")
+    if data.get("format") != BUNDLE_FORMAT:
         raise BundleError(f"{path}/{MANIFEST}: not an edge-shm Lava bundle manifest")
-    if data.get("version") not in READABLE_VERSIONS:
-        raise BundleError(f"{path}/{MANIFEST}: bundle version {data.get('version')!r} unsupported")
+    if data.get("version") not in READABLE_VERSIONS or isinstance(data.get("version"), bool):
+        version = str(data.get("version"))[:20]
+        raise BundleError(f"{path}/{MANIFEST}: bundle version {version} unsupported")
     try:
         manifest = Manifest.from_dict(data)
     except (TypeError, KeyError, ValueError) as e:
+        why = " ".join(str(e).split())[:200]
         raise BundleError(
-            f"{path}/{MANIFEST}: malformed manifest ({type(e).__name__}: {e})"
+            f"{path}/{MANIFEST}: malformed manifest ({type(e).__name__}: {why})"
         ) from None
-    inside(path, manifest.nir_file)
-    if not (path / manifest.nir_file).is_file():
-        raise BundleError(f"{path}: bundle lacks its NIR graph {manifest.nir_file}")
-    return Bundle(path, manifest)
+    bundle = Bundle(path, manifest)
+    bundle.file(manifest.nir_file)
+    return bundle
 
 
 def write_manifest(path, manifest: Manifest) -> None:

@@ -111,6 +111,34 @@ def test_a_full_disk_is_one_line_and_leaves_nothing(tiny_disk, crack_lib_path, c
     assert sorted(p.name for p in tiny_disk.iterdir()) == ["fill"]
 
 
+@pytest.mark.parametrize("target", ["nir", "lava", "simulate", "merge"])
+def test_a_full_disk_ends_exports_and_simulations_in_one_line(
+    tiny_disk, snn_run_dir, tmp_path, capfd, target
+):
+    """h5py (NIR, Lava) and numpy (a short write) fail their own way on a full disk; each
+    still ends in one line, no traceback printed by anything, nothing left."""
+    if target == "merge":
+        shards = [str(tmp_path / f"s{i}.h5") for i in range(2)]
+        for i, shard in enumerate(shards):
+            build = ["library", "build", "fcg", "--samples", "4", "--shard", f"{i}/2"]
+            assert main([*build, "-o", shard]) == 0
+        args = ["library", "merge", *shards]
+        st = os.statvfs(tiny_disk)  # leave 8 kB: less than the shards' total
+        (tiny_disk / "fill").write_bytes(b"x" * (st.f_bavail * st.f_frsize - 8192))
+    elif target == "simulate":
+        assert main(["export", str(snn_run_dir), "-t", "onnx", "-o", str(tmp_path / "e"),
+                     "--no-verify"]) == 0  # fmt: skip
+        np.save(tmp_path / "f.npy", np.zeros((1, 40, 96, 132), np.float32))
+        args = ["simulate", str(tmp_path / "e"), "--frames", str(tmp_path / "f.npy")]
+    else:
+        args = ["export", str(snn_run_dir), "-t", target, "--no-verify"]
+    capfd.readouterr()
+    assert main([*args, "-o", str(tiny_disk / "out")]) == 2
+    err = capfd.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ") and "written" in err[0], err
+    assert [p.name for p in tiny_disk.iterdir() if p.name != "fill"] == []
+
+
 def test_json_outputs_never_hold_nan(tmp_path):
     import json
 
@@ -161,3 +189,26 @@ def test_a_new_run_folder_follows_the_umask(crack_lib_path, tmp_path):
         assert stat.S_IMODE((tmp_path / "run").stat().st_mode) == 0o755
     finally:
         os.umask(old)
+
+
+def test_a_folder_written_meanwhile_is_not_replaced(tmp_path):
+    """Between the check and the rename another program may write the output: a user's folder
+    there is kept, an earlier output of the same kind is replaced, and the loser says so."""
+    from edge_shm.outputs import atomic_dir
+
+    out = tmp_path / "deploy"
+    with pytest.raises(UserError, match="written by another program while this command ran"):
+        with atomic_dir(out, "export folder") as tmp:
+            (tmp / "export.json").write_text("{}")
+            out.mkdir()
+            (out / "thesis.tex").write_text("mine")
+    assert sorted(p.name for p in out.iterdir()) == ["thesis.tex"]
+    assert not list(tmp_path.glob(".deploy.*"))
+    (out / "thesis.tex").unlink()
+    out.rmdir()
+    with atomic_dir(out, "export folder") as tmp:
+        (tmp / "export.json").write_text("{}")
+        with atomic_dir(out, "export folder") as other:  # a second export finishes first
+            (other / "export.json").write_text("{}")
+    assert sorted(p.name for p in out.iterdir()) == [".edge-shm-output.json", "export.json"]
+    assert not list(tmp_path.glob(".deploy.*"))

@@ -10,8 +10,12 @@ import typer
 
 from edge_shm.console import console, out, progress_bar
 from edge_shm.errors import UserError
+from edge_shm.reports.escape import terminal
 
 BACKENDS = ("torch", "onnx", "nir", "lava", "int")
+MAX_HORIZON = 64  # frames ahead; the bands are calibrated to a few
+MAX_WINDOW = 1024  # frames per forecast
+MAX_A_OFFSET_MM = 10_000.0  # crack length outside the view
 
 
 def register(app: typer.Typer) -> None:
@@ -58,11 +62,16 @@ def forecast(
     _positive(horizon=horizon, critical_length=critical, max_frames=max_frames, window=window)
     _positive(pixel_mm=pixel_mm, cycles_per_frame=cycles_per_frame)
     _positive(stress_range_mpa=stress_range, plate_width_mm=plate_width)
+    _at_most(horizon=(horizon, MAX_HORIZON), window=(window, MAX_WINDOW))
+    if not (math.isfinite(a_offset) and 0 <= a_offset <= MAX_A_OFFSET_MM):
+        raise UserError(
+            f"--a-offset-mm must be between 0 and {MAX_A_OFFSET_MM:g} mm, got {a_offset}"
+        )
     inputs = [model, *(p for p in (frames, watch, profile, cycles_file) if p is not None)]
-    (output,) = plan_outputs(
-        [Output(output, KIND, True, owned(KIND))],
-        inputs,
-    )
+    (output,) = plan_outputs([Output(output, KIND, True, owned(KIND))], inputs)
+    for folder in (f for f in (frames, watch) if f is not None and f.is_dir()):
+        if folder.resolve() in output.resolve().parents:
+            raise UserError(f"{output}: inside the image folder {folder}; choose another output")
     meta, forecaster_for = _open_model(model, backend)
     n_in = window or meta.get("n_in")
     if n_in is None:
@@ -72,6 +81,16 @@ def forecast(
     intake = Intake(None if meta["shape"] is None else tuple(meta["shape"]), roi, binarize, crack)
     source = _source(frames, watch, sample, intake, max_frames) if frames is not None else None
     physics = source.physics if source is not None else {}
+    if source is not None and len(source.arrivals) < n_in:
+        raise UserError(
+            f"{n_in} frames per forecast (--window) but the source has {len(source.arrivals)}"
+        )
+    cycles_at = _cycles_file(cycles_file)
+    if cycles_at is not None and source is not None and len(cycles_at) < len(source.arrivals):
+        raise UserError(
+            f"{cycles_file}: {len(cycles_at)} cycle counts for {len(source.arrivals)} frames; "
+            "give one per frame"
+        )
     px = pixel_mm or meta.get("pixel_mm") or physics.get("pixel_mm")
     if px is None:
         raise UserError("the pixel size is unknown; give --pixel-mm")
@@ -81,7 +100,7 @@ def forecast(
         pixel_mm=px,
         critical_mm=critical,
         cycles_per_frame=cycles_per_frame,
-        cycles_at=_cycles_file(cycles_file) or physics.get("cycles"),
+        cycles_at=cycles_at or physics.get("cycles"),
         stress_range_mpa=stress_range or physics.get("stress_range_mpa"),
         width_mm=plate_width or physics.get("width_mm"),
         a_offset_mm=a_offset,
@@ -116,6 +135,12 @@ def _cycles_file(path: Path | None) -> list[float] | None:
     if any(b < a for a, b in zip(values, values[1:], strict=False)):
         raise UserError(f"{path}: the cycle counter decreases")
     return values
+
+
+def _at_most(**values) -> None:
+    for name, (v, most) in values.items():
+        if v is not None and v > most:
+            raise UserError(f"--{name} must be at most {most}, got {v}")
 
 
 def _positive(**values) -> None:
@@ -318,7 +343,7 @@ def _run(loop, source, watch, intake, max_frames, output, serve, host) -> None:
                     stopped = "--max-frames"
                     for arrival in watch_folder(watch, intake, max_frames):
                         rec = take(arrival)
-                        console.print(f"frame {rec['frame']} {rec['name']}: {_line(rec)}")
+                        console.print(terminal(f"frame {rec['frame']} {rec['name']}: {_line(rec)}"))
             except KeyboardInterrupt as e:
                 interrupt = e
                 stopped = signals.NAMES.get(signals.stop_signal(e), "a signal")

@@ -64,8 +64,8 @@ def build(
         raise UserError("--size applies to turing libraries only")
     if kind is Kind.turing and timing is not None:
         raise UserError("--timing applies to crack (fcg) libraries only")
-    if seed < 0:
-        raise UserError(f"--seed must be a non-negative integer, got {seed}")
+    if not 0 <= seed < 2**63:  # stored as an HDF5 int64 attribute
+        raise UserError(f"--seed must be an integer from 0 to 2**63 - 1, got {seed}")
     names = ("frames", "timing") if kind is Kind.fcg else ("n_frames", "timing")
     given = zip(names + ("size",), (frames, timing and timing.value, size), strict=True)
     overrides = {k: v for k, v in given if v is not None}

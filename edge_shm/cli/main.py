@@ -15,6 +15,8 @@ import typer
 
 from edge_shm import signals
 from edge_shm.errors import UserError
+from edge_shm.outputs import note_slashed
+from edge_shm.reports.escape import printable
 
 app = typer.Typer(
     name="edge-shm",
@@ -48,6 +50,7 @@ _register()
 
 def _fail(message: str, code: int = 2) -> int:
     one_line = " ".join(part.strip() for part in str(message).splitlines() if part.strip())
+    one_line = printable(one_line)  # a quoted file name may hold terminal escapes
     rank = os.environ.get("RANK", "0")
     where = "" if rank in ("", "0") else f"rank {rank}: "
     print(f"{where}error: {one_line}", file=sys.stderr)
@@ -82,11 +85,28 @@ def _lost_peer(e: Exception) -> bool:
     )
 
 
+def _torch_out_of_memory(e: Exception) -> bool:
+    """torch's allocators raise RuntimeError (OutOfMemoryError on GPUs), not MemoryError."""
+    oom = getattr(sys.modules.get("torch"), "OutOfMemoryError", None)
+    return (oom is not None and isinstance(e, oom)) or (
+        isinstance(e, RuntimeError) and "can't allocate memory" in str(e)
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; turn user errors, usage errors and interrupts into one line."""
-    signals.install()
+    before = signals.install()
+    try:
+        return _main(argv)
+    finally:
+        if argv is not None:  # called in-process (tests, scripts): leave the caller's handlers
+            signals.restore(before)
+
+
+def _main(argv: list[str] | None) -> int:
     try:
         _check_launch(argv)
+        note_slashed(sys.argv[1:] if argv is None else list(argv))
         rc = app(args=argv, standalone_mode=False)
     except UserError as e:
         return _fail(str(e))
@@ -98,11 +118,14 @@ def main(argv: list[str] | None = None) -> int:
     except MemoryError:
         return _fail("out of memory; try fewer samples, windows or a smaller model")
     except OSError as e:
-        if e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EIO):
+        if e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EIO,
+                       errno.ENAMETOOLONG, errno.ELOOP, errno.ENOTDIR):  # fmt: skip
             where = f"{e.filename}: " if e.filename else ""
             return _fail(f"{where}{e.strerror}")
         raise
     except Exception as e:
+        if _torch_out_of_memory(e):
+            return _fail("out of memory; try fewer samples, windows or a smaller model")
         if _lost_peer(e):
             return _fail(f"another process of this torchrun failed or left ({type(e).__name__})")
         # typer vendors click: its usage errors carry format_message() and an exit code.

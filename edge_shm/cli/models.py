@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from pathlib import Path
 
 import typer
 
+from edge_shm import signals
 from edge_shm.console import out, progress_bar
 from edge_shm.errors import UserError
 from edge_shm.outputs import Output, owned, plan_outputs
@@ -107,8 +109,9 @@ def train(
     cfg.check()
     resolve_device(device)
     plan_outputs([run_output(output, resume)], [library])
-    if workers is not None and workers < 0:
-        raise UserError(f"--workers must be 0 or more, got {workers}")
+    most = 4 * (os.cpu_count() or 1)  # worker processes only read windows; more only use RAM
+    if workers is not None and not 0 <= workers <= most:
+        raise UserError(f"--workers must be 0 to {most} (4 per CPU core here), got {workers}")
     lib, why = open_for_training(library, data)
     workers = workers if workers is not None else (2 if lib.lazy else 0)
     main = is_main_process()
@@ -147,6 +150,7 @@ def train(
             f"held-out windows): {q} x (S + 1 px) at horizons 1-{len(band['ratio'])}"
         )
         what = "log(1 + tip error / (S + 1 px)), per window"
+    signals.finished()  # the run is complete: a late Ctrl-C must not report it lost
     out.print(
         f"final train loss {metrics['final_train_loss']:.6f} ({what}), "
         f"{metrics['train_seconds_total']:.1f} s of training; run in {output}"

@@ -21,7 +21,7 @@ def reproduce(
 ) -> None:
     """Build both libraries, train every model of the paper, write REPORT.md with verdicts."""
     from edge_shm.errors import UserError
-    from edge_shm.reports.reproduce import PRESETS, run_reproduce
+    from edge_shm.reports.reproduce import PRESETS, is_reproduce_folder, run_reproduce
 
     chosen = [n for n, flag in (("quick", quick), ("full", full)) if flag]
     if preset is not None:
@@ -33,7 +33,7 @@ def reproduce(
         raise UserError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
     if output.exists() and not output.is_dir():
         raise UserError(f"{output}: exists and is not a folder")
-    if output.is_dir() and any(output.iterdir()) and not (output / "fcg.h5").is_file():
+    if output.is_dir() and any(output.iterdir()) and not is_reproduce_folder(output):
         raise UserError(f"{output}: not empty and not an earlier reproduce folder")
     report = run_reproduce(output, name, log=lambda s: console.print(s))
     out.print(f"report: {report}")

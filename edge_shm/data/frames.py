@@ -72,8 +72,10 @@ def check_frame_shape(frames: np.ndarray, shape, what: str = "the model") -> Non
 
 
 def load_npy(path: str | os.PathLike) -> np.ndarray:
-    """A ``.npy`` array, checked before it is read: magic, header, size against the file."""
+    """A ``.npy`` array, checked before it is read: a regular file, magic, header (no negative
+    dimension), size against the file."""
     path = Path(path)
+    check_input_file(path, MAX_ARRAY_BYTES + (1 << 20), ".npy array")
     try:
         with open(path, "rb") as f:
             magic = f.read(len(NPY_MAGIC))
@@ -95,12 +97,17 @@ def load_npy(path: str | os.PathLike) -> np.ndarray:
         raise UserError(f"{path}: unreadable .npy header ({e})") from None
     if dtype.hasobject:
         raise UserError(f"{path}: holds Python objects; only numeric arrays are read")
+    if any(not isinstance(n, int) or n < 0 for n in shape):
+        raise UserError(f"{path}: its header claims the shape {shape}, with a negative size")
     need = int(np.prod(shape, dtype=object)) * dtype.itemsize
     if need > MAX_ARRAY_BYTES:
         raise UserError(f"{path}: its header claims {need / 1024**3:,.1f} GiB; refusing to read it")
     if path.stat().st_size - offset < need:
         raise UserError(f"{path}: truncated (the header claims {need:,} B of data)")
-    arr = np.load(path, allow_pickle=False)
+    try:
+        arr = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as e:
+        raise UserError(f"{path}: unreadable .npy array ({e})") from None
     return np.array(arr)
 
 

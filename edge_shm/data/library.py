@@ -19,13 +19,23 @@ import numpy as np
 
 from edge_shm import __version__
 from edge_shm.data.frames import check_frames
-from edge_shm.data.lazy import LazyFrames, iter_samples
+from edge_shm.data.lazy import (
+    LazyFrames,
+    check_library_file,
+    check_self_contained,
+    check_stored,
+    iter_samples,
+    read_physics,
+)
 from edge_shm.errors import UserError
 from edge_shm.outputs import atomic_file
 
 FORMAT_NAME = "edge-shm-library"
 FORMAT_VERSION = 1
 MAX_FRAME_PIXELS = 4096 * 4096
+KINDS = ("fcg", "turing", "imported")
+PIXEL_MM_RANGE = (1e-6, 1e3)  # a pixel edge of 1 nm .. 1 m is no camera's: refused
+MAX_SEED = 2**63 - 1
 
 
 @dataclass
@@ -212,20 +222,14 @@ def create_layout(f: h5py.File, shape, split, meta: dict, physics: dict, physics
 
 
 def _fail(path, why: str):
-    raise UserError(f"{path}: {why}")
+    raise UserError(f"{path}: {' '.join(why.split())}")  # a value's repr: one line
 
 
 def _scalar(path, attrs, name: str, kind: type, lo=None):
     """An attribute that must be one number (or string) of ``kind``, at least ``lo``."""
     if name not in attrs:
         _fail(path, f"library lacks the attribute {name!r}")
-    v = attrs[name]
-    if isinstance(v, np.ndarray) and v.ndim == 0:
-        v = v[()]
-    if isinstance(v, bytes):
-        v = v.decode("utf-8", "replace")
-    if isinstance(v, np.generic):
-        v = v.item()
+    v = _plain(attrs[name])
     if kind is str:
         if not isinstance(v, str):
             _fail(path, f"attribute {name!r} must be text, got {type(v).__name__}")
@@ -252,10 +256,7 @@ def read_library(path: str | Path, load_physics: bool = True, lazy: bool = False
     when read), for libraries larger than memory.
     """
     path = Path(path)
-    if path.is_dir():
-        _fail(path, "is a folder, not a library file")
-    if not path.is_file():
-        _fail(path, "no such file")
+    check_library_file(path)
     if not h5py.is_hdf5(path):
         _fail(path, "not an HDF5 file")
     try:
@@ -263,6 +264,8 @@ def read_library(path: str | Path, load_physics: bool = True, lazy: bool = False
             return _read(path, f, load_physics, lazy)
     except UserError:
         raise
+    except MemoryError:
+        _fail(path, "too large to read into this machine's memory")
     except (OSError, KeyError, ValueError, TypeError, RuntimeError) as e:
         _fail(path, f"corrupt or unreadable library ({type(e).__name__}: {e})")
 
@@ -273,6 +276,7 @@ def _read(path: Path, f: h5py.File, load_physics: bool, lazy: bool) -> Library:
     version = _scalar(path, f.attrs, "format_version", int)
     if version != FORMAT_VERSION:
         _fail(path, f"library format version {version} is not supported")
+    check_self_contained(path, f)
     fr, sp = _dataset(path, f, "frames"), _dataset(path, f, "split")
     if fr.ndim != 4:
         _fail(path, f"'frames' must be (N, T, H, W), got shape {fr.shape}")
@@ -280,79 +284,113 @@ def _read(path: Path, f: h5py.File, load_physics: bool, lazy: bool) -> Library:
         _fail(path, f"frames of {fr.shape[2]}x{fr.shape[3]} px are larger than supported")
     if not (np.issubdtype(fr.dtype, np.floating) or np.issubdtype(fr.dtype, np.integer)):
         _fail(path, f"'frames' must hold real numbers, got {fr.dtype}")
-    if lazy and 0 in fr.shape:
+    if 0 in fr.shape:
         _fail(path, f"frames are empty: shape {fr.shape}")
-    frames = LazyFrames(path, fr.shape) if lazy else check_frames(fr[()], f"{path}: frames")
-    split = sp[()]
-    if split.shape != (frames.shape[0],) or not np.isin(split, (0, 1)).all():
-        _fail(path, "'split' must hold one 0 (train) or 1 (test) per sample")
+    check_stored(path, fr, "frames")
+    n = fr.shape[0]
     a = f.attrs
+    if sp.shape != (n,) or sp.dtype.kind not in "iu":
+        _fail(path, f"'split' must hold one integer per sample ({n}), got {sp.shape} {sp.dtype}")
+    check_stored(path, sp, "split")
+    split = sp[()]
+    if not np.isin(split, (0, 1)).all():
+        _fail(path, "'split' must hold one 0 (train) or 1 (test) per sample")
+    if _scalar(path, a, "n_samples", int) != n:  # n_train, n_test: informative, unread
+        _fail(path, f"attribute 'n_samples' says {a['n_samples']} but 'frames' holds {n}")
     window = [
         _scalar(path, a, k, int, lo)
         for k, lo in (("window_in", 1), ("window_out", 1), ("window_skip", 0))
     ]
-    if sum(window) > frames.shape[1]:
+    if sum(window) > fr.shape[1]:
         _fail(
             path,
             f"windows of {window[0]} + {window[1]} frames after {window[2]} skipped do "
-            f"not fit samples of {frames.shape[1]} frames",
+            f"not fit samples of {fr.shape[1]} frames",
         )
     pixel_mm = _scalar(path, a, "pixel_size_mm", float)
-    if pixel_mm <= 0:
-        _fail(path, f"pixel size must be positive, got {pixel_mm} mm")
-    seed = _scalar(path, a, "seed", int)
-    params, units = {}, {}
-    if "params" in f and isinstance(f["params"], h5py.Group):
-        for k, v in f["params"].attrs.items():
-            target = units if k.endswith(".unit") else params
-            key = k[:-5] if k.endswith(".unit") else k
-            target[key] = v.item() if isinstance(v, np.generic) else v
-    physics = _physics(f) if load_physics else {}
+    if not PIXEL_MM_RANGE[0] <= pixel_mm <= PIXEL_MM_RANGE[1]:
+        lo, hi = PIXEL_MM_RANGE
+        _fail(path, f"pixel size must lie in {lo:g}..{hi:g} mm, got {pixel_mm:g} mm")
+    seed = _scalar(path, a, "seed", int, -1)
+    if seed > MAX_SEED:
+        _fail(path, f"attribute 'seed' must lie in -1..2**63-1, got {seed}")
+    kind = _scalar(path, a, "kind", str)
+    if kind not in KINDS:
+        _fail(path, f"unknown library kind {kind!r} (expected one of {', '.join(KINDS)})")
+    params, units = _params(path, f.get("params"))
+    frames = LazyFrames(path, fr.shape) if lazy else check_frames(fr[()], f"{path}: frames")
     return Library(
         path=path,
         frames=frames,
         split=split.astype(np.int8),
-        kind=_scalar(path, a, "kind", str),
+        kind=kind,
         generator=_scalar(path, a, "generator", str),
         generator_version=_scalar(path, a, "generator_version", str),
         seed=None if seed < 0 else seed,
         pixel_mm=pixel_mm,
         params=params,
-        units={k: str(v) for k, v in units.items()},
+        units=units,
         window_in=window[0],
         window_out=window[1],
         window_skip=window[2],
-        physics=physics,
-        shard=_shard(path, a),
+        physics=read_physics(path, f, fr.shape[:2]) if load_physics else {},
+        shard=_shard(path, a, n),
     )
 
 
-def _shard(path, attrs) -> dict | None:
+def _shard(path, attrs, n: int) -> dict | None:
     """The shard attributes of a shard file (``library build --shard``), else None."""
     keys = ("index", "count", "first", "library_samples")
     if not any(f"shard_{k}" in attrs for k in keys):
         return None
-    return {k: _scalar(path, attrs, f"shard_{k}", int, 0) for k in keys}
+    s = {k: _scalar(path, attrs, f"shard_{k}", int, 0) for k in keys}
+    if not (
+        s["index"] < s["count"] <= s["library_samples"] and s["first"] + n <= s["library_samples"]
+    ):
+        _fail(path, f"inconsistent shard attributes {s} for a file of {n} samples")
+    return s
 
 
-def _physics(f: h5py.File) -> dict:
-    ph = f.get("physics")
-    physics = {}
-    if not isinstance(ph, h5py.Group):
-        return physics
-    for k in ph:
-        if k.endswith(".offsets") or not isinstance(ph[k], h5py.Dataset):
+def _params(path, group) -> tuple[dict, dict]:
+    """Generator parameters and their units: text, or finite numbers; ``width_mm`` (read by
+    evaluation and on-site forecasts) one number in (0, 1e4] mm, ``timing`` text."""
+    params, units = {}, {}
+    if not isinstance(group, h5py.Group):
+        return params, units
+    for k, v in group.attrs.items():
+        v = _plain(v)
+        if k.endswith(".unit"):
+            units[k[:-5]] = str(v)
             continue
-        data = ph[k][()]
-        if f"{k}.offsets" in ph:
-            off = ph[f"{k}.offsets"][()]
-            data = [data[a:b] for a, b in zip(off[:-1], off[1:], strict=True)]
-        physics[k] = data
-    return physics
+        kind = np.asarray(v).dtype.kind
+        if kind not in "biufUS" or (kind in "biuf" and not np.all(np.isfinite(v))):
+            _fail(path, f"parameter {k!r} must be text or finite numbers, got {v!r}")
+        params[k] = v
+    w = params.get("width_mm")
+    if w is not None and (not _number(w) or not 0 < w <= 1e4):
+        _fail(path, f"parameter 'width_mm' must be one number in (0, 1e4] mm, got {w!r}")
+    if not isinstance(params.get("timing", ""), str):
+        _fail(path, f"parameter 'timing' must be text, got {params['timing']!r}")
+    return params, units
+
+
+def _plain(v):
+    if isinstance(v, np.ndarray) and v.ndim == 0:
+        v = v[()]
+    if isinstance(v, bytes):
+        v = v.decode("utf-8", "replace")
+    return v.item() if isinstance(v, np.generic) else v
+
+
+def _number(v) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
 
 
 def is_library(path: str | os.PathLike) -> bool:
-    """True for an HDF5 file that says it is an edge-shm library (a cheap check)."""
+    """True for an HDF5 file that says it is an edge-shm library (a cheap check; a FIFO or
+    device is no library and is never opened)."""
+    if not os.path.isfile(path):
+        return False
     try:
         with h5py.File(path, "r") as f:
             return f.attrs.get("format") == FORMAT_NAME

@@ -7,10 +7,17 @@ scheduler hold exactly the samples of a build in one process. A shard file is a 
 with four more attributes (``shard_index``, ``shard_count``, ``shard_first``,
 ``shard_library_samples``); :func:`merge_shards` checks that the shards belong together and
 cover every sample once, then copies them sample by sample (memory: one sample at a time).
+
+Attributes only say which block a shard holds; a shard copied, or relabelled as another index by
+editing its attributes, would put the same samples twice into the library (a test sample equal to
+a train sample). The content gives it away: :func:`merge_shards` refuses any two samples equal in
+frames and physics (see there).
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
 from pathlib import Path
 
@@ -63,7 +70,7 @@ def _params_diff(a: dict, b: dict) -> str | None:
     for k in sorted(set(a) | set(b)):
         va, vb = a.get(k), b.get(k)
         if not np.array_equal(np.asarray(va), np.asarray(vb)):
-            return f"{k} {va!r} vs {vb!r}"
+            return " ".join(f"{k} {va!r} vs {vb!r}".split())  # arrays: one line
     return None
 
 
@@ -102,10 +109,13 @@ def check_shards(paths) -> list[Library]:
                 f"{i}/{count} of {n} samples holds {first}..{stop - 1}"
             )
         by_index[i] = s
-    missing = [i for i in range(count) if i not in by_index]
-    if missing:
+    if len(by_index) < count:  # at most 5 names: a forged count of 10**12 is no long loop
+        missing = [i for i in range(min(count, len(by_index) + 5)) if i not in by_index][:5]
         names = ", ".join(f"{i}/{count}" for i in missing)
-        raise UserError(f"shard{'s' if len(missing) > 1 else ''} {names} missing: nothing merged")
+        more = " ..." if count - len(by_index) > len(missing) else ""
+        raise UserError(
+            f"shard{'s' if len(missing) > 1 else ''} {names}{more} missing: nothing merged"
+        )
     return [by_index[i] for i in range(count)]
 
 
@@ -125,6 +135,14 @@ def merge_shards(shards, output, progress=None) -> Path:
     ``shards`` are paths, or the libraries :func:`check_shards` returned. The merged file holds
     the frames, split and physics of a build in one process with the same seed and options,
     byte for byte.
+
+    Duplicates: every sample's frames and physics rows are hashed (sha256) as they are copied;
+    two equal samples end the merge with a one-line error naming both shards, and no output is
+    written. Rule: no two samples of a library are equal in frames and physics. Generated samples
+    draw continuous random loads (cracks) or seed positions and noise (Turing) from their own
+    stream, so equal samples come only from a shard copied or relabelled as another index (or
+    from options without any randomness, whose duplicates a library should not hold either).
+    Frames alone could coincide (a static crack cut before it grew a pixel): physics decide.
     """
     if not all(isinstance(s, Library) for s in shards):
         shards = check_shards(shards)
@@ -144,22 +162,52 @@ def merge_shards(shards, output, progress=None) -> Path:
         generator_version=ref.generator_version,
     )
     shape = (n, *ref.frames.shape[1:])
+    _check_free_space(output, sum(os.path.getsize(s.path) for s in shards))
     with atomic_file(output) as tmp:
         try:
             with h5py.File(tmp, "w", track_order=True) as f:
                 frames = create_layout(f, shape, split, meta, _merged_physics(shards), units)
-                i = 0
-                for s in shards:
-                    for sample in iter_samples(s.frames):
-                        frames[i] = sample
-                        i += 1
-                        if progress is not None:
-                            progress()
+                _copy_unique(shards, frames, progress)
         except (RuntimeError, ValueError) as e:
             raise UserError(f"{output}: could not be written ({e})") from None
-    for s in shards:
-        s.frames.close()
+        finally:
+            for s in shards:
+                s.frames.close()
     return Path(output)
+
+
+def _check_free_space(output, need: int) -> None:
+    """HDF5 on a full disk may crash the process: refuse first when the merged library (about
+    the shards' total size) cannot fit."""
+    st = os.statvfs(Path(output).resolve().parent)
+    free = st.f_bavail * st.f_frsize
+    if free < need:
+        raise UserError(
+            f"{output}: could not be written (about {need / 1e6:,.1f} MB needed, "
+            f"{free / 1e6:,.1f} MB free)"
+        )
+
+
+def _copy_unique(shards: list[Library], frames, progress) -> None:
+    """Copy every sample into ``frames``, refusing a sample equal to an earlier one."""
+    seen: dict[bytes, tuple[Library, int]] = {}
+    i = 0
+    for s in shards:
+        for j, sample in enumerate(iter_samples(s.frames)):
+            h = hashlib.sha256(sample.tobytes())
+            for k in sorted(s.physics):
+                h.update(np.ascontiguousarray(s.physics[k][j]).tobytes())
+            first, j0 = seen.setdefault(h.digest(), (s, j))
+            if first is not s or j0 != j:
+                raise UserError(
+                    f"{s.path}: sample {j} equals sample {j0} of {first.path} (library samples "
+                    f"{s.shard['first'] + j} and {first.shard['first'] + j0}): a shard copied or "
+                    "relabelled as another index; nothing merged"
+                )
+            frames[i] = sample
+            i += 1
+            if progress is not None:
+                progress()
 
 
 def _physics_units(path) -> dict:

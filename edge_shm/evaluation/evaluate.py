@@ -131,6 +131,7 @@ class EvaluationSummary:
     copy_last_one_step_mae: float
     library: str | None
     horizons: list[dict] = field(default_factory=list)  # per horizon: method -> figures
+    evaluated_on: str | None = None  # the library's fingerprint and split (or its path)
 
     @classmethod
     def from_json(cls, d: dict, where: str) -> EvaluationSummary:
@@ -145,6 +146,7 @@ class EvaluationSummary:
                 rollout_mae=float(roll["mean_mae"]["model"]),
                 copy_last_one_step_mae=float(one["copy_last"]["mae"]),
                 library=(d.get("run") or {}).get("library"),
+                evaluated_on=_evaluated_on(d.get("run")),
                 horizons=[
                     _horizon_figures(h) for h in (d.get("forecast") or {}).get("horizons", [])
                 ],
@@ -300,3 +302,13 @@ def geometry_errors(pred: np.ndarray, true: np.ndarray, pixel_mm: float) -> dict
         out[key] = float(vals[ok].mean()) if ok.any() else float("nan")
         out[f"{key}_missing_count"] = int((~ok).sum())
     return out
+
+
+def _evaluated_on(run) -> str | None:
+    """What an evaluation was measured on: library fingerprint and split, else the library path
+    (evaluations written before the fingerprint was recorded)."""
+    if not isinstance(run, dict):
+        return None
+    if run.get("library_fingerprint") is not None:
+        return f"library {run['library_fingerprint']}, split {run.get('split', 'test')}"
+    return None if run.get("library") is None else f"library {run['library']}"

@@ -11,7 +11,9 @@ must be in the metadata or given. Anything else is a one-line :class:`GraphError
 
 from __future__ import annotations
 
+import io
 import json
+from pathlib import Path
 
 import numpy as np
 
@@ -73,6 +75,11 @@ def to_nir(graph: DeploymentGraph, metadata: dict | None = None):
     return nir.NIRGraph(nodes=nodes, edges=edges, metadata=meta, type_check=True)
 
 
+def _line(x) -> str:
+    """``str(x)`` on one line, at most 200 characters."""
+    return " ".join(str(x).split())[:200]
+
+
 def _text(v) -> str:
     v = v[()] if isinstance(v, np.ndarray) and v.ndim == 0 else v
     return v.decode() if isinstance(v, bytes) else str(v)
@@ -83,6 +90,9 @@ def chain(nir_graph) -> list[str]:
     nxt: dict[str, list[str]] = {}
     for a, b in nir_graph.edges:
         nxt.setdefault(a, []).append(b)
+    bad = [n for n in nir_graph.nodes if not (isinstance(n, str) and n.isprintable())]
+    if bad:
+        raise GraphError(f"the NIR graph has a node name that is not printable: {bad[0]!r}")
     start = [n for n, node in nir_graph.nodes.items() if type(node).__name__ == "Input"]
     if len(start) != 1:
         raise GraphError("the NIR graph needs exactly one Input node")
@@ -95,9 +105,71 @@ def chain(nir_graph) -> list[str]:
     return names
 
 
-def _lif_value(node, key: str):
-    v = np.asarray(getattr(node, key), np.float64)
-    return float(v.flat[0]) if v.size and np.all(v == v.flat[0]) else v
+F32_MAX = float(np.finfo(np.float32).max)
+
+
+def _finite(name: str, key: str, value) -> np.ndarray:
+    """``value`` as a float64 array of finite numbers (float32 range), or a one-line error
+    naming the node and the field."""
+    try:
+        v = np.asarray(value, np.float64)
+    except (TypeError, ValueError):
+        raise GraphError(f"node {name}: {key} is not numeric") from None
+    if v.size == 0:
+        raise GraphError(f"node {name}: {key} is empty")
+    if not np.all(np.isfinite(v)) or np.abs(v).max() > F32_MAX:
+        raise GraphError(f"node {name}: {key} holds NaN or infinite values")
+    return v
+
+
+def _ints(name: str, key: str, value, sizes: tuple, lo: int) -> tuple:
+    """``value`` as a tuple of integers >= ``lo`` of one of ``sizes``, or a one-line error."""
+    try:
+        v = np.asarray(value, np.float64).ravel()
+    except (TypeError, ValueError):
+        v = np.array([np.nan])
+    if v.size not in sizes or not np.all(np.isfinite(v)) or np.any(v != np.round(v)):
+        raise GraphError(f"node {name}: {key} must be {' or '.join(map(str, sizes))} integers")
+    if v.min() < lo:
+        raise GraphError(f"node {name}: {key} must hold integers >= {lo}, got {v.tolist()}")
+    return tuple(int(x) for x in v)
+
+
+def _conv(name: str, node, shape) -> Conv:
+    w = _finite(name, "weight", node.weight)
+    if w.ndim != 4 or min(w.shape) < 1:
+        raise GraphError(f"node {name}: weight of shape {w.shape}, expected (C_out, C_in, kh, kw)")
+    b = None if node.bias is None else _finite(name, "bias", node.bias)
+    if b is not None and b.shape != (w.shape[0],):
+        raise GraphError(f"node {name}: bias of shape {b.shape}, expected ({w.shape[0]},)")
+    pad = node.padding
+    if isinstance(pad, str):
+        if pad != "valid":
+            raise GraphError(f"node {name}: padding 'same' is not supported; write ints")
+        pad = 0
+    (groups,) = _ints(name, "groups", node.groups, (1,), 1)
+    if w.shape[0] % groups:
+        raise GraphError(f"node {name}: groups ({groups}) must divide the output channels")
+    conv = Conv(name, w, b, _ints(name, "stride", node.stride, (1, 2), 1),
+                _ints(name, "padding", pad, (1, 2), 0),
+                _ints(name, "dilation", node.dilation, (1, 2), 1), groups)  # fmt: skip
+    if conv.c_in != shape[0]:
+        raise GraphError(f"node {name}: weight takes {conv.c_in} input channels, gets {shape[0]}")
+    return conv
+
+
+def _lif(name: str, node, shape) -> LIF:
+    """A LIF population: every parameter finite, one value or one per neuron of ``shape``,
+    thresholds and time constants > 0."""
+    params = {}
+    for key in LIF_KEYS:
+        v = _finite(name, key, getattr(node, key))
+        if v.size != 1 and v.shape != tuple(shape):
+            raise GraphError(f"node {name}: {key} of shape {v.shape}, the population is {shape}")
+        if key in ("tau", "v_threshold") and np.any(v <= 0):
+            raise GraphError(f"node {name}: {key} must be > 0")
+        params[key] = float(v.flat[0]) if np.all(v == v.flat[0]) else v
+    return LIF(name, **params)
 
 
 def from_nir(nir_graph, dt: float | None = None, model: str | None = None) -> DeploymentGraph:
@@ -109,22 +181,28 @@ def from_nir(nir_graph, dt: float | None = None, model: str | None = None) -> De
         try:
             dt = float(np.asarray(meta[DT_KEY]).reshape(-1)[0])
         except (TypeError, ValueError, IndexError):
-            raise GraphError(f"the NIR graph's 'dt' is not a number: {meta[DT_KEY]!r}") from None
+            raise GraphError(
+                f"the NIR graph's 'dt' is not a number: {_line(meta[DT_KEY])}"
+            ) from None
     post = []
     if POST_KEY in meta:
         try:
             post = [post_op_from_dict(d) for d in json.loads(_text(meta[POST_KEY]))]
         except (ValueError, TypeError) as e:
-            raise GraphError(f"the NIR graph's output operations are unreadable ({e})") from None
+            raise GraphError(
+                f"the NIR graph's output operations are unreadable ({_line(e)})"
+            ) from None
     codec = None
     if CODEC_KEY in meta:
         try:
             codec = json.loads(_text(meta[CODEC_KEY]))
         except (ValueError, TypeError) as e:
-            raise GraphError(f"the NIR graph's frame codec is unreadable ({e})") from None
+            raise GraphError(f"the NIR graph's frame codec is unreadable ({_line(e)})") from None
     names = chain(nir_graph)
     first = nir_graph.nodes[names[0]]
     in_type = np.asarray(first.input_type.get("input", first.output_type.get("output")))
+    shape = _ints(names[0], "shape", in_type, (2, 3), 1)
+    shape = input_shape = (1, *shape) if len(shape) == 2 else shape
     layers = []
     for name in names[1:]:
         node = nir_graph.nodes[name]
@@ -132,23 +210,17 @@ def from_nir(nir_graph, dt: float | None = None, model: str | None = None) -> De
         if kind == "Output":
             break
         if kind == "Conv2d":
-            pad = node.padding
-            if isinstance(pad, str):
-                if pad != "valid":
-                    raise GraphError(f"node {name}: padding 'same' is not supported; write ints")
-                pad = 0
-            layers.append(
-                Conv(name, node.weight, node.bias, node.stride, pad, node.dilation, node.groups)
-            )
+            layers.append(_conv(name, node, shape))
+            shape = layers[-1].out_shape(shape)
+            if min(shape) < 1:
+                raise GraphError(f"node {name}: output of {shape[1]}x{shape[2]} px")
         elif kind == "LIF":
-            layers.append(LIF(name, **{k: _lif_value(node, k) for k in LIF_KEYS}))
+            layers.append(_lif(name, node, shape))
         else:
             raise GraphError(f"node {name} ({kind}) is not supported here (Conv2d and LIF only)")
-    if in_type.size == 2:
-        in_type = np.r_[1, in_type]
     return DeploymentGraph(
         model=model or _text(meta.get("model", "nir")),
-        input_shape=tuple(int(s) for s in in_type),
+        input_shape=input_shape,
         layers=layers,
         dt=dt,
         post=post,
@@ -163,16 +235,22 @@ def read_nir(path, dt: float | None = None) -> DeploymentGraph:
     try:
         g = nir.read(str(path), type_check=True)
     except Exception as e:  # h5py/nir raise many types for a broken file
-        raise GraphError(f"{path}: not a readable NIR graph ({type(e).__name__}: {e})") from None
+        raise GraphError(
+            f"{path}: not a readable NIR graph ({type(e).__name__}: {_line(e)})"
+        ) from None
     try:
         return from_nir(g, dt)
     except GraphError as e:
         raise GraphError(f"{path}: {e}") from None
+    except (TypeError, ValueError, IndexError, KeyError, AttributeError) as e:
+        raise GraphError(f"{path}: malformed NIR graph ({type(e).__name__}: {_line(e)})") from None
 
 
 def write_nir(graph: DeploymentGraph, path, metadata: dict | None = None) -> None:
     """Write ``graph`` as a ``.nir`` file and read it back with type checking."""
     import nir
 
-    nir.write(str(path), to_nir(graph, metadata))
+    buffer = io.BytesIO()  # h5py on a full disk prints tracebacks and may crash: write bytes
+    nir.write(buffer, to_nir(graph, metadata))
+    Path(path).write_bytes(buffer.getvalue())
     nir.read(str(path), type_check=True)

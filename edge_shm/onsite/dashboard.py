@@ -3,12 +3,25 @@
 ``GET /`` the page, ``GET /state.json`` what the loop knows now, ``GET /frame.png`` the latest
 frame with its forecast drawn over it. Nothing else: every other path is 404 and every other
 method 405 (no write endpoint). The page polls ``/state.json`` once a second.
+
+Hardening (the page shows the watched path, so a foreign web page must not read it):
+
+- only a Host of ``localhost``, ``127.0.0.1``, ``::1`` or the bound ``--host`` is served (any IP
+  address too when bound to ``0.0.0.0``), anything else, a missing Host included, is 421: a DNS
+  rebinding page's Host is its own name;
+- a connection silent for ``timeout`` seconds is dropped, at most ``max_connections`` are served
+  at once and the ones over that are closed unanswered;
+- responses say ``Server: edge-shm`` only and carry ``nosniff`` and a Content-Security-Policy;
+- a client going away mid-request is not an error worth a traceback.
 """
 
 from __future__ import annotations
 
 import errno
+import ipaddress
 import json
+import re
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -19,6 +32,18 @@ from edge_shm.onsite.render import overlay, png_bytes, unpack
 
 PAGE = Path(__file__).with_name("dashboard.html")
 HISTORY = 400  # frames of history sent to the page
+TIMEOUT = 10.0  # seconds a connection may stay silent (reading or writing)
+MAX_CONNECTIONS = 16  # served at once; the page itself needs one or two
+LOCAL_NAMES = ("localhost", "127.0.0.1", "::1")
+WILDCARDS = ("", "0.0.0.0")
+# The page's script and style are inline; it loads nothing but /state.json and /frame.png.
+CSP = (
+    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+    "img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; "
+    "frame-ancestors 'none'"
+)
+# A Host header: a bracketed IPv6 address or a name / IPv4 address, then an optional port.
+HOST = re.compile(r"(?:\[(?P<v6>[0-9a-f:.]+)\]|(?P<name>[^\s:\[\]/@]+))(?::\d*)?")
 LIVE_KEYS = (
     "frame",
     "name",
@@ -75,18 +100,81 @@ def _latest_png(loop) -> bytes | None:
     return png_bytes(overlay(unpack(frame, shape), [unpack(b, shape) for b in fcs], 4))
 
 
-def _handler(loop):
+def host_name(header: str | None) -> str | None:
+    """The host of a ``Host`` header, lower case, without port or IPv6 brackets.
+
+    Returns
+    -------
+    str or None
+        None for a missing or malformed header.
+    """
+    m = HOST.fullmatch((header or "").strip().lower())
+    return None if m is None else m["v6"] or m["name"]
+
+
+def _is_ip(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
+
+
+def host_allowed(name: str | None, bound: str) -> bool:
+    """Whether a request for host ``name`` may be served by a server bound to ``bound``.
+
+    A DNS rebinding page sends its own domain name, so local names, the bound host and (on a
+    wildcard address, where the dashboard is meant to be reached from elsewhere) any IP
+    address are safe; every other name is not.
+    """
+    if name is None:
+        return False
+    if name in LOCAL_NAMES or name == bound.lower():
+        return True
+    return bound in WILDCARDS and _is_ip(name)
+
+
+def _handler(loop, bound: str, timeout: float):
     class Handler(BaseHTTPRequestHandler):
+        server_version, sys_version = "edge-shm", ""
+
         def log_message(self, *args):  # quiet: the CLI prints its own progress
             pass
 
-        def _send(self, code: int, body: bytes, kind: str) -> None:
+        def version_string(self) -> str:
+            return self.server_version  # not "BaseHTTP/0.6 Python/3.x"
+
+        def end_headers(self) -> None:
+            self.send_header("X-Content-Type-Options", "nosniff")
+            self.send_header("Content-Security-Policy", CSP)
+            super().end_headers()
+
+        def _send(self, code: int, body: bytes, kind: str, **headers: str) -> None:
             self.send_response(code)
             self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(body)))
             self.send_header("Cache-Control", "no-store")
+            for key, value in headers.items():
+                self.send_header(key, value)
             self.end_headers()
-            self.wfile.write(body)
+            if self.command != "HEAD":
+                self.wfile.write(body)
+
+        def parse_request(self) -> bool:
+            """Refuse a foreign Host or a method other than GET before dispatching: called by
+            ``handle_one_request``, which sends nothing more when this returns False (and would
+            answer 501 to a method without a ``do_`` method)."""
+            if not super().parse_request():
+                return False
+            text = "text/plain; charset=utf-8"
+            if not host_allowed(host_name(self.headers.get("Host")), bound):
+                self._send(421, b"unknown host\n", text)
+            elif self.command != "GET":
+                self._send(405, b"read-only dashboard: GET only\n", text, Allow="GET")
+            else:
+                return True
+            self.close_connection = True
+            return False
 
         def do_GET(self):  # noqa: N802 - http.server's naming
             path = self.path.split("?", 1)[0]
@@ -104,29 +192,86 @@ def _handler(loop):
             else:
                 self._send(404, b"not found", "text/plain")
 
-        def _refuse(self):
-            self._send(405, b"read-only dashboard", "text/plain")
-
-        do_POST = do_PUT = do_DELETE = do_PATCH = _refuse  # noqa: N815
-
+    Handler.timeout = timeout  # applied to each connection's socket by StreamRequestHandler
     return Handler
 
 
-class Dashboard:
-    """Serve ``loop`` on ``host:port`` in a background thread (``close()`` to stop)."""
+class _Server(ThreadingHTTPServer):
+    """A thread per connection, at most ``max_connections`` at once, quiet about clients that
+    go away."""
 
-    def __init__(self, loop, port: int, host: str = "127.0.0.1"):
-        if not 0 < port < 65536:
-            raise UserError(f"--serve {port}: not a TCP port (1 to 65535)")
+    daemon_threads = True
+
+    def __init__(self, address, handler, max_connections: int):
+        self.slots = threading.BoundedSemaphore(max_connections)
+        super().__init__(address, handler)
+
+    def process_request(self, request, client_address) -> None:
+        if not self.slots.acquire(blocking=False):
+            self.shutdown_request(request)  # over the limit: close unanswered
+            return
         try:
-            self.server = ThreadingHTTPServer((host, port), _handler(loop))
+            super().process_request(request, client_address)
+        except BaseException:
+            self.slots.release()  # no thread started to release it
+            raise
+
+    def process_request_thread(self, request, client_address) -> None:
+        # ThreadingMixIn's, with the slot freed before the socket closes: a client that has
+        # read to the end of its response may connect again at once.
+        try:
+            self.finish_request(request, client_address)
+        except Exception:
+            self.handle_error(request, client_address)
+        finally:
+            self.slots.release()
+            self.shutdown_request(request)
+
+    def handle_error(self, request, client_address) -> None:
+        err = sys.exc_info()[1]
+        if isinstance(err, (ConnectionError, TimeoutError)):
+            return  # the client reset, closed or stalled: nothing to report
+        print(f"dashboard: request failed ({type(err).__name__}: {err})", file=sys.stderr)
+
+
+class Dashboard:
+    """Serve ``loop`` on ``host:port`` in a background thread (``close()`` to stop).
+
+    Parameters
+    ----------
+    loop
+        The :class:`~edge_shm.onsite.loop.ForecastLoop` shown (read under its ``lock``).
+    port, host
+        Where to listen; ``port`` 1 to 65535 (``--serve``).
+    timeout
+        Seconds a connection may stay silent before it is dropped.
+    max_connections
+        Connections served at once; more are closed unanswered.
+    any_port
+        Allow ``port`` 0 (the OS picks a free one, see ``url``): for tests, not the CLI.
+    """
+
+    def __init__(
+        self,
+        loop,
+        port: int,
+        host: str = "127.0.0.1",
+        *,
+        timeout: float = TIMEOUT,
+        max_connections: int = MAX_CONNECTIONS,
+        any_port: bool = False,
+    ):
+        if not (0 < port < 65536 or (any_port and port == 0)):
+            raise UserError(f"--serve {port}: not a TCP port (1 to 65535)")
+        handler = _handler(loop, host, timeout)
+        try:
+            self.server = _Server((host, port), handler, max_connections)
         except OSError as e:
             if e.errno == errno.EADDRINUSE:
                 raise UserError(f"--serve {port}: port {port} on {host} is in use") from None
             raise UserError(
                 f"--serve {port}: cannot listen on {host}:{port} ({e.strerror})"
             ) from None
-        self.server.daemon_threads = True
         self.url = f"http://{host}:{self.server.server_address[1]}/"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()

@@ -9,6 +9,7 @@ import numpy as np
 
 from edge_shm.onsite.render import overlay, unpack
 from edge_shm.onsite.skill import METHODS, onsite_skill
+from edge_shm.reports.escape import md
 
 JSONL = "forecast.jsonl"
 
@@ -117,7 +118,8 @@ def plot(loop, path: Path) -> None:
         fr = unpack(loop.frames[-1], shape)
         fc = [unpack(b, shape) for b in loop.forecast_maps[-1]]
         im.imshow(overlay(fr, fc, 1))
-        im.set_title(f"{ok[-1]['name']}: crack (white), forecast +1 (red), +2.. (orange)")
+        name = ok[-1]["name"].replace("$", r"\$")  # a '$' would start matplotlib's mathtext
+        im.set_title(f"{name}: crack (white), forecast +1 (red), +2.. (orange)")
     im.axis("off")
     fig.tight_layout()
     fig.savefig(path, dpi=110, format="png")
@@ -152,8 +154,8 @@ def report(loop, summ: dict) -> str:
     lines = [
         "# On-site crack forecast",
         "",
-        f"Model: {summ.get('model')} ({summ.get('backend')} backend), "
-        f"source: {summ.get('source')}.",
+        f"Model: {md(summ.get('model'))} ({summ.get('backend')} backend), "
+        f"source: {md(summ.get('source'))}.",
         f"Frames: {summ['frames']} processed, {len(summ['skipped'])} skipped; stopped by "
         f"{summ['stopped_by']}. Latency per frame: median "
         f"{_fmt(summ['latency_ms']['median'], 'ms')}, max {_fmt(summ['latency_ms']['max'], 'ms')}.",
@@ -204,12 +206,12 @@ def report(loop, summ: dict) -> str:
     ]
     for r in loop.records:
         if r["status"] != "ok":
-            lines.append(f"| {r['frame']} | {r['name']} | skipped: {r['error']} | | | | |")
+            lines.append(f"| {r['frame']} | {md(r['name'])} | skipped: {md(r['error'])} | | | | |")
             continue
         fa = ", ".join(_with_band(f) for f in r["forecast"]) or "-"
         ftc = r["frames_to_critical"]
         lines.append(
-            f"| {r['frame']} | {r['name']} | {_fmt(r['observed'].get('a_mm'), '', 3)} | "
+            f"| {r['frame']} | {md(r['name'])} | {_fmt(r['observed'].get('a_mm'), '', 3)} | "
             f"{_fmt(r['growth_mm_per_frame'], '', 2)} | {fa} | "
             f"{_fmt(ftc['trend'], '', 2)} / {'-' if ftc['forecast'] is None else ftc['forecast']}"
             f" | {r['warning']} |"

@@ -56,7 +56,8 @@ def folder_source(folder: Path, intake: Intake) -> Source:
     from edge_shm.data.frames import image_files
 
     files = image_files(folder)
-    return Source([Arrival(f.name, read_frame(f, intake)) for f in files], f"{folder}/")
+    arrivals = [Arrival(display_name(f.name), read_frame(f, intake)) for f in files]
+    return Source(arrivals, f"{display_name(str(folder))}/")
 
 
 def library_source(path: Path, sample: int, intake: Intake) -> Source:

@@ -229,14 +229,10 @@ def parse_devices(data, origin: str) -> dict[str, Device]:
 
 
 def read_device_file(path: str | Path) -> dict[str, Device]:
+    from edge_shm.jsonio import read_json
+
     path = Path(path)
-    try:
-        data = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such device file") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise UserError(f"{path}: malformed device file ({type(e).__name__}: {e})") from None
-    return parse_devices(data, str(path))
+    return parse_devices(read_json(path, "device file"), str(path))
 
 
 def builtin_devices() -> dict[str, Device]:

@@ -34,6 +34,7 @@ class ComparisonRow:
     rollout_mae: float
     copy_last_one_step_mae: float
     library: str | None = None
+    evaluated_on: str | None = None
     firing_rate: float | None = None
     energy_uj: dict[str, float | None] = field(default_factory=dict)  # device -> uJ
     horizons: list[dict] = field(default_factory=list)  # forecast skill per horizon
@@ -75,6 +76,7 @@ def load_row(run: Path) -> ComparisonRow:
         copy_last_one_step_mae=ev.copy_last_one_step_mae,
         library=ev.library,
         horizons=ev.horizons,
+        evaluated_on=ev.evaluated_on,
     )
 
 
@@ -167,6 +169,17 @@ def comparison_markdown(rows: list[ComparisonRow]) -> str:
     return "\n".join(lines)
 
 
+def _same_evaluation_data(rows: list[ComparisonRow]) -> None:
+    """One table compares figures measured on one library and split, or it misleads."""
+    seen = {r.evaluated_on: r.run for r in rows if r.evaluated_on is not None}
+    if len(seen) > 1:
+        (a, ra), (b, rb) = list(seen.items())[:2]
+        raise UserError(
+            f"{ra} was evaluated on {a} but {rb} on {b}; evaluate them on one library "
+            "(edge-shm evaluate RUN --library LIB --into-run) before comparing"
+        )
+
+
 def write_comparison(runs: list[Path], out_dir: Path, extra_columns=None, extra_sections=None):
     """comparison.json, comparison.md and accuracy_vs_parameters.png for evaluated runs.
 
@@ -179,6 +192,7 @@ def write_comparison(runs: list[Path], out_dir: Path, extra_columns=None, extra_
     if not runs:
         raise UserError("compare needs at least one run directory")
     rows = [load_row(Path(r)) for r in runs]
+    _same_evaluation_data(rows)
     for hook in extra_columns or []:
         hook(rows)
     with report_dir(out_dir, "comparison folder") as tmp:

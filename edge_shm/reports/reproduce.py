@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from edge_shm.outputs import read_record, record_written, write_text
+
 FCG_MODELS = ("snn", "lstm")
 TURING_MODELS = ("convlstm", "predrnnpp", "simvp", "stclif")
 ANNS = ("convlstm", "predrnnpp", "simvp")
@@ -33,6 +35,7 @@ class Preset:
     paper_size: bool
 
 
+KIND = "reproduce folder"
 PRESETS = {
     "tiny": Preset(12, 3, 22, 16, 1, 1, 1, 4, 4, False),
     "quick": Preset(64, 6, 30, 64, 6, 1, 3, 48, 32, False),
@@ -95,6 +98,7 @@ def run_reproduce(out: Path, preset: str, log=print) -> Path:
 
     p = PRESETS[preset]
     out.mkdir(parents=True, exist_ok=True)
+    record_written(out, [], KIND)  # marks it as ours: a rerun resumes it, nothing else does
     fcg = _lib(out / "fcg.h5", "fcg", p)
     tur = _lib(out / "turing.h5", "turing", p)
     evs = {}
@@ -110,8 +114,18 @@ def run_reproduce(out: Path, preset: str, log=print) -> Path:
     params = {m: _params(out, m) for m in (*FCG_MODELS, *TURING_MODELS)}
     figures = _figures(out, evs, params)
     report = _report(preset, p, evs, params, rows, _memory(fcg), figures)
-    (out / "REPORT.md").write_text(report)
+    write_text(out / "REPORT.md", report)
     return out / "REPORT.md"
+
+
+def is_reproduce_folder(folder: Path) -> bool:
+    """A folder ``reproduce`` wrote (its record says so; before edge-shm 0.3: its library)."""
+    from edge_shm.data.library import is_library
+
+    rec = read_record(folder)
+    if rec is not None:
+        return rec["kind"] == KIND
+    return (folder / "fcg.h5").is_file() and is_library(folder / "fcg.h5")
 
 
 def _params(out: Path, m: str) -> int:

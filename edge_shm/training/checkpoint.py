@@ -96,7 +96,29 @@ def read_run_config(run_dir: str | os.PathLike) -> dict:
         raise UserError(f"{run_dir}/config.json: lacks 'model' or 'model_config'")
     if "train" in config and not isinstance(config["train"], dict):
         raise UserError(f"{run_dir}/config.json: 'train' must be an object")
+    _check_run_fields(run_dir / "config.json", config)
     return config
+
+
+def _ints(value, n: int, low: int, high: int) -> bool:
+    return (
+        isinstance(value, list)
+        and len(value) == n
+        and all(isinstance(v, int) and not isinstance(v, bool) and low <= v <= high for v in value)
+    )
+
+
+def _check_run_fields(where: Path, config: dict) -> None:
+    """The run-level fields later stages read: window, frame shape, pixel size (when present)."""
+    if config.get("window") is not None and not _ints(config["window"], 2, 1, 1024):
+        raise UserError(f"{where}: 'window' must be [frames in, frames out], each 1..1024")
+    if config.get("frame_shape") is not None and not _ints(config["frame_shape"], 2, 1, 4096):
+        raise UserError(f"{where}: 'frame_shape' must be [height, width] in pixels, 1..4096")
+    px = config.get("pixel_mm")
+    if px is not None and not (
+        isinstance(px, int | float) and not isinstance(px, bool) and 1e-6 <= px <= 1e3
+    ):
+        raise UserError(f"{where}: 'pixel_mm' must be a pixel size in mm (1e-6 to 1e3)")
 
 
 def check_state(path: Path, state: dict, model) -> None:
@@ -158,21 +180,40 @@ def load_optimizer(opt, tensors: dict[str, torch.Tensor]) -> None:
     opt.load_state_dict(sd)
 
 
+def _locked_file(lock: Path, run_dir: Path) -> int:
+    """Open and lock ``lock``; the descriptor of a lock file that is still ``lock``.
+
+    The holder unlinks the lock file when it ends; a process that opened the old file before
+    that would then lock an unlinked file while a third one locks a new file at the same path.
+    Checking after locking that the path still names the locked file closes that gap.
+    """
+    for _ in range(100):
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise UserError(f"{run_dir}: another training is writing this run folder") from None
+        try:
+            same = os.path.samestat(os.fstat(fd), os.stat(lock))
+        except FileNotFoundError:
+            same = False
+        if same:
+            return fd
+        os.close(fd)  # the holder ended and removed it meanwhile: lock the new file
+    raise UserError(
+        f"{run_dir}: the lock file {lock.name} keeps changing; is another training starting?"
+    )
+
+
 @contextlib.contextmanager
 def run_lock(run_dir: Path) -> Iterator[None]:
     """Hold an exclusive lock on ``run_dir`` (a lock file beside it) or fail in one line."""
     lock = run_dir.parent / f".{run_dir.name}.lock"
-    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = _locked_file(lock, run_dir)
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise UserError(f"{run_dir}: another training is writing this run folder") from None
-        try:
-            yield
-        finally:
-            with contextlib.suppress(OSError):
-                os.unlink(lock)
-            fcntl.flock(fd, fcntl.LOCK_UN)
+        yield
     finally:
+        with contextlib.suppress(OSError):
+            os.unlink(lock)  # still locked: a waiter that opened it sees it is gone (above)
         os.close(fd)

@@ -50,8 +50,9 @@ class TrainConfig:
             raise UserError(f"--lr must be a positive finite number (at most 10), got {self.lr}")
         if not (0 <= self.beta1 < 1 and 0 <= self.beta2 < 1):
             raise UserError("Adam betas must lie in [0, 1)")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise UserError(f"--seed must be a non-negative integer, got {self.seed}")
+        seed_ok = isinstance(self.seed, int) and not isinstance(self.seed, bool)
+        if not (seed_ok and 0 <= self.seed < 2**32):  # epochs draw from seed * 100003 + epoch
+            raise UserError(f"--seed must be an integer from 0 to 2**32 - 1, got {self.seed}")
         if self.loss not in LOSSES:
             raise UserError(f"unknown loss {self.loss!r}; choose one of {', '.join(LOSSES)}")
         if not (math.isfinite(self.crack_weight) and self.crack_weight >= 0):

@@ -180,6 +180,7 @@ def main(argv=None) -> int:
     import json
 
     from edge_shm.calibration.fixed import FixedGraph
+    from edge_shm.firmware_sim.lava import lifeline
 
     ap = argparse.ArgumentParser(description=main.__doc__)
     ap.add_argument("calib")
@@ -187,6 +188,7 @@ def main(argv=None) -> int:
     ap.add_argument("--out", required=True)
     ap.add_argument("--sinks", default=None)
     args = ap.parse_args(argv)
+    lifeline.hold()
     fixed = FixedGraph.load(args.calib)
     arrays, meta = {}, []
     for i, seq in enumerate(np.load(args.frames, allow_pickle=False)):

@@ -23,6 +23,7 @@ import numpy as np
 from edge_shm.errors import UserError
 from edge_shm.firmware_sim.bundle import read_bundle
 from edge_shm.firmware_sim.lava.builder import LavaResult
+from edge_shm.firmware_sim.lava.lifeline import PARENT_ENV, hold
 
 MAX_SECONDS = 3600
 
@@ -75,8 +76,14 @@ def run_child(module: str, target, frames: np.ndarray, loader, python=None, what
         np.save(fin, frames)
         cmd = [str(python), "-m", module, str(target), "--frames", str(fin), "--out", str(fout),
                "--sinks", tmp]  # fmt: skip
+        env = dict(os.environ, **{PARENT_ENV: str(os.getpid())})
         proc = subprocess.Popen(
-            cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+            cmd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+            env=env,
         )
         try:
             _, err = proc.communicate(timeout=MAX_SECONDS)
@@ -148,6 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", required=True, help=".npz result")
     ap.add_argument("--sinks", default=None, help="folder for Lava's temporary sink files")
     args = ap.parse_args(argv)
+    hold()
     if args.frames:
         frames = np.load(args.frames)
     else:

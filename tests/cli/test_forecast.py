@@ -80,17 +80,34 @@ def _bad_folder(tmp_path, kind):
         ("both", ["--frames", "{sensor}", "--watch", "{sensor}"], "exactly one of"),
         ("backend", ["--frames", "{sensor}", "--backend", "onnx"], "export it first"),
         ("roi", ["--frames", "{sensor}", "--roi", "crop:500,0"], "does not fit"),
+        ("offset_nan", ["--frames", "{sensor}", "--a-offset-mm", "nan"], "--a-offset-mm"),
+        ("offset_neg", ["--frames", "{sensor}", "--a-offset-mm", "-100"], "--a-offset-mm"),
+        ("window_cap", ["--frames", "{sensor}", "--window", "1000000"], "at most 1024"),
+        ("window_long", ["--frames", "{sensor}", "--window", "9"], "the source has 8"),
+        ("horizon_cap", ["--frames", "{sensor}", "--horizon", "1000"], "at most 64"),
+        ("cycles_short", ["--frames", "{sensor}", "--cycles-file", "{short}"], "2 cycle counts"),
+        ("cycles_zero", ["--frames", "{sensor}", "--cycles-file", "/dev/zero"], "regular file"),
+        ("cycles_fifo", ["--frames", "{sensor}", "--cycles-file", "{fifo}"], "regular file"),
+        ("out_in_frames", ["--frames", "{empty}", "-o", "{empty}/out"], "inside the image folder"),
+        ("out_dash", ["--frames", "{sensor}", "-o", "-"], "not to standard output"),
+        ("long_name", ["--frames", "{sensor}", "-o", "{long}"], "too long"),
     ],
 )
 def test_bad_input_is_one_line_exit_2(tmp_path, capsys, case, args, words):
     folders = {"empty": tmp_path / "empty", "sensor": SENSOR / "frames"}
     folders["empty"].mkdir()
+    folders["short"] = tmp_path / "short.json"
+    folders["short"].write_text('{"cycles": [0, 100]}')
+    folders["fifo"] = tmp_path / "fifo.json"
+    os.mkfifo(folders["fifo"])  # reading it would block forever
     if case in ("truncated", "sizes"):
         folders[case] = _bad_folder(tmp_path, case)
     out = tmp_path / "out"
+    folders["long"] = tmp_path / ("n" * 245)
     argv = [a.format(**folders) for a in args]
     extra = [] if case in ("empty", "sizes") else SENSOR_ARGS
-    rc = main(["forecast", str(SHIPPED), *extra, *argv, "-o", str(out)])
+    default_out = [] if "-o" in argv else ["-o", str(out)]
+    rc = main(["forecast", str(SHIPPED), *extra, *argv, *default_out])
     err = capsys.readouterr().err.strip().splitlines()
     assert rc == 2 and len(err) == 1 and words in err[0], err
     assert not out.exists()
@@ -228,3 +245,35 @@ def test_a_signal_ends_a_watch_with_its_outputs_written(tmp_path, sig, code, lin
     assert summary["stopped_by"] == signal.Signals(sig).name and summary["frames"] == 3
     assert len(_lines(out / "forecast.jsonl")) == 3 and (out / "REPORT.md").is_file()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["inbox", "out"]  # no temporary
+
+
+HOSTILE_NAMES = [
+    b"0_<img src=x onerror=alert(1)>.png",
+    b"1_a|b.png",
+    b"2_[x](javascript:alert(1)).png",
+    b"3_\x1b[31mred\x1b[0m.png",
+    b"4_$x^$.png",
+    b"5_\xff\xfe.png",
+    b"6_[bold]x.png",
+    b"7_*_`.png",
+]
+
+
+def test_hostile_frame_names_are_shown_inert(tmp_path, capsys):
+    """Names go into REPORT.md, the plots, the terminal: no HTML, links, table breaks, markup or
+    escape bytes get through, and a name that is not UTF-8 does not stop anything."""
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    for src, name in zip(sorted((SENSOR / "frames").iterdir()), HOSTILE_NAMES, strict=True):
+        shutil.copy(src, os.path.join(os.fsencode(frames), name))
+    out = tmp_path / "out"
+    rc = main(["forecast", str(SHIPPED), "--frames", str(frames), *SENSOR_ARGS, "-o", str(out)])
+    printed = capsys.readouterr()
+    assert rc == 0, printed.err
+    assert "\x1b" not in printed.out + printed.err
+    recs = _lines(out / "forecast.jsonl")
+    assert [r["status"] for r in recs] == ["ok"] * 8
+    report = (out / "REPORT.md").read_text()
+    assert "\x1b" not in report and "<img" not in report and "](javascript" not in report
+    rows = [line for line in report.splitlines() if re.match(r"\| \d+ \|", line)]
+    assert len(rows) == 8 and all(re.sub(r"\\\|", "", r).count("|") == 8 for r in rows), rows

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -71,6 +72,11 @@ def world(tmp_path_factory, snn_run_dir, crack_lib_path):
         np.lib.format.write_array_header_1_0(
             f, {"descr": "<f4", "fortran_order": False, "shape": (10**6, 10**6)}
         )
+    with open(w / "negative.npy", "wb") as f:  # a header with a negative dimension
+        np.lib.format.write_array_header_1_0(
+            f, {"descr": "<f4", "fortran_order": False, "shape": (1, -3, 96, 132)}
+        )
+    os.mkfifo(w / "fifo.npy")  # reading it would block forever
     (w / "garbage.onnx").write_bytes(b"\x08\x07garbage" * 50)
     graph = helper.make_graph(
         [helper.make_node("Identity", ["x"], ["y"])],
@@ -132,6 +138,32 @@ def world(tmp_path_factory, snn_run_dir, crack_lib_path):
             "neuron_active": {"value": 1, "unit": "pJ", "source": "x"},
         },
     )
+    # a user's folder that happens to hold a file of the name a command writes (issue: deleted)
+    for name, files in {
+        "user_export": ["export.json"],
+        "user_sim": ["simulate.json"],
+        "user_calib": ["calibration.json"],
+        "user_analysis": ["analysis.json"],
+        "user_forecast": ["forecast.jsonl", "summary.json"],
+    }.items():
+        (w / name).mkdir()
+        for f in files:
+            (w / name / f).write_text("{}")
+        (w / name / "thesis.tex").write_text("chapter 1")
+    shutil.copytree(w / "run", w / "run_notes")  # a run the user wrote notes into
+    (w / "run_notes" / "notes.txt").write_text("lr too high?")
+    deep = {"model": "snn", "model_config": {}}
+    for _ in range(200):  # deeper than read_json takes, shallow enough for json itself
+        deep = {"x": deep}
+    shutil.copytree(w / "run", w / "run_deep")
+    (w / "run_deep" / "config.json").write_text(json.dumps(deep))
+    for name, edit in {"window": [0, -1], "frame_shape": [-5, "x"], "pixel_mm": 1e300}.items():
+        shutil.copytree(w / "run", w / f"run_field_{name}")
+        _config_edit(w / f"run_field_{name}", **{name: edit})
+    shutil.copytree(w / "run", w / "run_otherlib")  # evaluated on another library
+    ev = json.loads((w / "run_otherlib" / "evaluation.json").read_text())
+    ev["run"]["library_fingerprint"] = "0123456789abcdef"
+    (w / "run_otherlib" / "evaluation.json").write_text(json.dumps(ev))
     _devices(w / "dev_ram0.json", budget={"ram": {"value": 0, "unit": "KB", "source": "x"}})
     _devices(w / "dev_src5.json", budget={"ram": {"value": 1, "unit": "KB", "source": 5}})
     return w
@@ -235,6 +267,14 @@ CASES = {
         ["simulate", "onnx", "--frames", "renamed.npy", "-o", "s"],
         "not a .npy array",
     ),
+    "npy with a negative dimension": (
+        ["simulate", "onnx", "--frames", "negative.npy", "-o", "s"],
+        "negative size",
+    ),
+    "npy that is a FIFO": (
+        ["simulate", "onnx", "--frames", "fifo.npy", "-o", "s"],
+        "not a regular file",
+    ),
     "npy claiming terabytes": (["simulate", "onnx", "--frames", "huge.npy", "-o", "s"], "GiB"),
     "corrupt onnx": (
         ["simulate", "garbage.onnx", "--frames", "frames.npy", "-o", "s"],
@@ -255,7 +295,7 @@ CASES = {
     ),
     "manifest that is a list": (
         ["simulate", "bundle_list", "--frames", "frames.npy", "-o", "s"],
-        "not an edge-shm Lava bundle manifest",
+        "Lava bundle manifest",
     ),
     "turing size 2": (["library", "build", "turing", "--size", "2", "-o", "t.h5"], "--size"),
     "turing size 100000": (
@@ -270,6 +310,73 @@ CASES = {
     "device with ram 0": (
         ["profile", RUN, "-d", "bad", "--devices", "dev_ram0.json", "-l", LIB, "-o", "p"],
         "budget must be positive",
+    ),
+    # second sweep: folders judged by a file name, then deleted whole
+    "export over a user's folder": (
+        ["export", RUN, "-t", "onnx", "-o", "user_export"],
+        "edge-shm did not write there",
+    ),
+    "simulate over a user's folder": (
+        ["simulate", "onnx", "--frames", "frames.npy", "-o", "user_sim"],
+        "edge-shm did not write there",
+    ),
+    "calibrate over a user's folder": (
+        ["calibrate", RUN, "-l", LIB, "-t", "int8", "-o", "user_calib"],
+        "edge-shm did not write there",
+    ),
+    "analyze over a user's folder": (
+        ["analyze", RUN, "-l", LIB, "-o", "user_analysis"],
+        "edge-shm did not write there",
+    ),
+    "forecast over a user's folder": (
+        ["forecast", RUN, "--frames", "frames.npy", "-o", "user_forecast"],
+        "edge-shm did not write there",
+    ),
+    "train --no-resume over a run with notes": (
+        ["train", "-l", LIB, "-o", "run_notes", "--no-resume", "--epochs", "1"],
+        "edge-shm did not write there",
+    ),
+    "evaluate with neither -o nor --into-run": (["evaluate", RUN, "-l", LIB], "--into-run"),
+    # second sweep: names, streams, nesting, fields
+    "output named -": (["library", "build", "fcg", "--samples", "2", "-o", "-"], "standard output"),
+    "file output ending in /": (
+        ["library", "build", "fcg", "--samples", "2", "-o", "newdir/"],
+        "names a folder",
+    ),
+    "name of 300 characters": (
+        ["library", "build", "fcg", "--samples", "2", "-o", "n" * 296 + ".h5"],
+        "too long",
+    ),
+    "name of 245 characters": (
+        ["library", "build", "fcg", "--samples", "2", "-o", "n" * 241 + ".h5"],
+        "too long",
+    ),
+    "path over 4096 bytes": (
+        ["library", "build", "fcg", "--samples", "2", "-o", "d/" * 2100 + "x.h5"],
+        "path is too long",
+    ),
+    "config nested 200 deep": (["export", "run_deep", "-t", "onnx", "-o", "e"], "config"),
+    "config window [0, -1]": (["export", "run_field_window", "-t", "onnx", "-o", "e"], "'window'"),
+    "config frame_shape [-5, x]": (
+        ["export", "run_field_frame_shape", "-t", "onnx", "-o", "e"],
+        "'frame_shape'",
+    ),
+    "config pixel_mm 1e300": (
+        ["export", "run_field_pixel_mm", "-t", "onnx", "-o", "e"],
+        "'pixel_mm'",
+    ),
+    "compare across libraries": (
+        ["compare", RUN, "run_otherlib", "--no-energy", "-o", "c"],
+        "evaluate them on one library",
+    ),
+    "library seed 2^70": (
+        ["library", "build", "fcg", "--samples", "2", "--seed", str(2**70), "-o", "t.h5"],
+        "--seed must be",
+    ),
+    "training seed 2^40": (["train", "-l", LIB, "-o", "r", "--seed", str(2**40)], "--seed must be"),
+    "100000 workers": (
+        ["train", "-l", LIB, "-o", "r", "--data", "lazy", "--workers", "100000"],
+        "--workers must be 0 to",
     ),
     # unclear messages before
     "library info on a folder": (["library", "info", RUN], "is a folder, not a library"),

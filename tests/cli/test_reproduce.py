@@ -47,3 +47,8 @@ def test_reproduce_bad_input(tmp_path, capsys):
     assert main(["reproduce", "--quick", "-o", str(tmp_path / "c")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 3 and "not an earlier reproduce folder" in err[2]
+    (tmp_path / "d").mkdir()  # a library's name alone does not make a reproduce folder
+    (tmp_path / "d" / "fcg.h5").write_text("not a library")
+    assert main(["reproduce", "--quick", "-o", str(tmp_path / "d")]) == 2
+    assert "not an earlier reproduce folder" in capsys.readouterr().err
+    assert (tmp_path / "d" / "fcg.h5").read_text() == "not a library"

@@ -80,7 +80,7 @@ def test_malformed_device_rejected(tmp_path, mutate, message):
 def test_not_json_and_unknown_device(tmp_path):
     bad = tmp_path / "x.json"
     bad.write_text("{not json")
-    with pytest.raises(UserError, match="malformed device file"):
+    with pytest.raises(UserError, match="unreadable device file"):
         read_device_file(bad)
     with pytest.raises(UserError, match="unknown device 'nope'"):
         get_device("nope")

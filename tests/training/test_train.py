@@ -174,3 +174,27 @@ def test_crack_pixel_weight_moves_the_decision_to_1_over_1_plus_a():
     with pytest.raises(UserError, match="--crack-pixel-weight"):
         TrainConfig(crack_pixel_weight=0.0).check()
     assert TrainConfig(crack_pixel_weight=1.0).same_run(TrainConfig().to_dict() | {"epochs": 3})
+
+
+def test_a_lock_file_removed_while_locking_is_not_held(tmp_path, monkeypatch):
+    """A waiter that locked the file its holder just removed must not think it holds the lock."""
+    import fcntl
+    import os
+
+    from edge_shm.training import checkpoint
+
+    lock = tmp_path / ".r.lock"
+    real_flock, calls = fcntl.flock, []
+
+    def flock_then_holder_ends(fd, op):
+        real_flock(fd, op)
+        calls.append(fd)
+        if len(calls) == 1:  # the holder removes the file, a newcomer makes and locks a new one
+            os.unlink(lock)
+            lock.write_bytes(b"")
+
+    monkeypatch.setattr(checkpoint.fcntl, "flock", flock_then_holder_ends)
+    with checkpoint.run_lock(tmp_path / "r"):
+        assert len(calls) == 2  # the first, stale file was given up
+        assert os.path.samestat(os.fstat(calls[1]), os.stat(lock))
+    assert not lock.exists()

@@ -1,0 +1,39 @@
+"""The one signal policy (edge_shm/signals.py), in-process; tests/cli/test_interrupts.py runs
+the commands."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import pytest
+
+from edge_shm import signals
+
+
+def test_sigterm_and_sighup_raise_like_ctrl_c_and_are_told_apart():
+    before = signals.install()
+    try:
+        cases = [(signal.SIGTERM, "stopped by SIGTERM"), (signal.SIGHUP, "stopped by SIGHUP")]
+        for sig, line in cases:
+            with pytest.raises(KeyboardInterrupt) as caught:
+                os.kill(os.getpid(), sig)
+                signal.sigtimedwait([], 0)  # the handler runs at the next bytecode boundary
+            assert signals.stop_signal(caught.value) == sig
+            assert signals.describe(sig) == line
+        assert signals.describe(signal.SIGINT) == "interrupted"
+    finally:
+        signals.restore(before)
+    assert signal.getsignal(signal.SIGTERM) == before[signal.SIGTERM]
+
+
+def test_a_signal_after_the_outputs_are_complete_is_ignored():
+    before = signals.install()
+    try:
+        signals.finished()
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            os.kill(os.getpid(), sig)  # would raise (or end the process) if not ignored
+        assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+    finally:
+        signals.restore(before)
+    assert signal.getsignal(signal.SIGINT) == before[signal.SIGINT]
