@@ -82,7 +82,7 @@ def read_json(path: str | os.PathLike, what: str = "JSON file") -> dict:
         data = json.loads(path.read_text())
     except FileNotFoundError:
         raise UserError(f"{path}: no such {what}") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
+    except (OSError, ValueError, RecursionError) as e:  # ValueError: bad UTF-8, JSON, huge ints
         raise UserError(f"{path}: unreadable {what} ({type(e).__name__}: {e})") from None
     if not isinstance(data, dict):
         raise UserError(f"{path}: a {what} must hold a JSON object, not {type(data).__name__}")

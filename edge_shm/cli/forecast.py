@@ -5,14 +5,14 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-import numpy as np
 import typer
 
 from edge_shm.console import console, out, progress_bar
 from edge_shm.errors import UserError
+from edge_shm.onsite.cycles import read_cycles_file
+from edge_shm.onsite.forecasters import open_model as _open_model
 from edge_shm.reports.escape import terminal
 
-BACKENDS = ("torch", "onnx", "nir", "lava", "int")
 MAX_HORIZON = 64  # frames ahead; the bands are calibrated to a few
 MAX_WINDOW = 1024  # frames per forecast
 MAX_A_OFFSET_MM = 10_000.0  # crack length outside the view
@@ -49,6 +49,24 @@ def forecast(
     profile: Path = typer.Option(None, "--profile", help="A profile folder: energy/forecast."),
     serve: int = typer.Option(None, "--serve", help="Serve the live dashboard on this port."),
     host: str = typer.Option("127.0.0.1", help="Dashboard address (localhost by default)."),
+    mouth: str = typer.Option(
+        "left",
+        help="Image side the crack grows from: left, right, "
+        "top, bottom or auto (the side it touches; said).",
+    ),
+    channel: str = typer.Option("luminance", help="Colour frames: luminance, r, g, b or auto."),
+    register: bool = typer.Option(
+        True, "--register/--no-register", help="Align each image to the first (camera knocks)."
+    ),
+    mask: Path = typer.Option(
+        None, "--mask", help="Image, white where the view is never the crack (notch, ruler, holes)."
+    ),
+    ruler: bool = typer.Option(
+        False,
+        "--ruler",
+        help="Read the pixel size from a ruler of 1 mm "
+        "ticks in the first image (said in the output).",
+    ),
 ) -> None:
     """Forecast a crack frame by frame, with remaining life; optional live dashboard."""
     from edge_shm.onsite.intake import Intake
@@ -63,11 +81,11 @@ def forecast(
     _positive(pixel_mm=pixel_mm, cycles_per_frame=cycles_per_frame)
     _positive(stress_range_mpa=stress_range, plate_width_mm=plate_width)
     _at_most(horizon=(horizon, MAX_HORIZON), window=(window, MAX_WINDOW))
-    if not (math.isfinite(a_offset) and 0 <= a_offset <= MAX_A_OFFSET_MM):
+    if not (math.isfinite(a_offset) and abs(a_offset) <= MAX_A_OFFSET_MM):
         raise UserError(
-            f"--a-offset-mm must be between 0 and {MAX_A_OFFSET_MM:g} mm, got {a_offset}"
+            f"--a-offset-mm must be a length within +-{MAX_A_OFFSET_MM:g} mm, got {a_offset}"
         )
-    inputs = [model, *(p for p in (frames, watch, profile, cycles_file) if p is not None)]
+    inputs = [model, *(p for p in (frames, watch, profile, cycles_file, mask) if p is not None)]
     (output,) = plan_outputs([Output(output, KIND, True, owned(KIND))], inputs)
     for folder in (f for f in (frames, watch) if f is not None and f.is_dir()):
         if folder.resolve() in output.resolve().parents:
@@ -78,22 +96,42 @@ def forecast(
         raise UserError(f"{model}: its window is unknown; give --window N")
     if meta.get("codec") is not None and n_in != meta["codec"].n_in:
         raise UserError(f"--window {n_in}: this motion network reads {meta['codec'].n_in} frames")
-    intake = Intake(None if meta["shape"] is None else tuple(meta["shape"]), roi, binarize, crack)
-    source = _source(frames, watch, sample, intake, max_frames) if frames is not None else None
+    images = watch is not None or frames.is_dir()
+    view = _camera_view(images and binarize == "auto", mouth, channel, crack, register, mask)
+    shape = None if meta["shape"] is None else tuple(meta["shape"])
+    intake = Intake(shape, roi, binarize, crack, camera=view)
+    cycles_file = read_cycles_file(cycles_file) if cycles_file is not None else None
+    named = (
+        {}
+        if cycles_file is None or cycles_file.names is None
+        else dict(zip(cycles_file.names, cycles_file.cycles, strict=True))
+    )
+    order = cycles_file.order if named else None
+    source = _source(frames, watch, sample, intake, max_frames, order) if frames else None
+    if ruler:
+        if pixel_mm is not None:
+            raise UserError("give --pixel-mm or --ruler, not both")
+        pixel_mm = _ruler_scale(frames, watch, intake)
     physics = source.physics if source is not None else {}
     if source is not None and len(source.arrivals) < n_in:
         raise UserError(
             f"{n_in} frames per forecast (--window) but the source has {len(source.arrivals)}"
         )
-    cycles_at = _cycles_file(cycles_file)
-    if cycles_at is not None and source is not None and len(cycles_at) < len(source.arrivals):
-        raise UserError(
-            f"{cycles_file}: {len(cycles_at)} cycle counts for {len(source.arrivals)} frames; "
-            "give one per frame"
-        )
+    cycles_at = None if cycles_file is None or named else list(cycles_file.cycles)
+    if cycles_at is not None and source is not None:
+        cycles_file.cycles_for([a.name for a in source.arrivals])  # one count per frame
+    for arrival in source.arrivals if source is not None and named else []:
+        arrival.cycles = named[arrival.name]
     px = pixel_mm or meta.get("pixel_mm") or physics.get("pixel_mm")
     if px is None:
         raise UserError("the pixel size is unknown; give --pixel-mm")
+    if source is not None and source.arrivals and source.arrivals[0].frame is not None:
+        view_mm = source.arrivals[0].frame.shape[1] * px  # a negative offset: a margin
+        if a_offset < -view_mm:
+            raise UserError(
+                f"--a-offset-mm {a_offset:g}: more than the {view_mm:.3g} mm wide view; a "
+                "negative offset only takes off a margin before the mouth"
+            )
     cfg = LoopConfig(
         n_in=n_in,
         horizon=horizon,
@@ -116,25 +154,51 @@ def forecast(
         "forecaster": meta["forecaster"],
     }
     loop = ForecastLoop(forecaster_for(n_in, horizon, cfg.binary), cfg, _energy(profile), info)
-    _run(loop, source, watch, intake, max_frames, output, serve, host)
+    loop.camera = intake.camera
+    _run(loop, source, watch, intake, max_frames, output, serve, host, named)
 
 
-def _cycles_file(path: Path | None) -> list[float] | None:
-    if path is None:
+def _camera_view(images: bool, mouth, channel, crack, register, mask):
+    """The camera intake for image folders (the classic one for stacks, libraries and the
+    explicit ``--binarize`` choices); None when not used."""
+    from edge_shm.onsite.camera import CameraView
+
+    if not images:
+        if mouth != "left" or channel != "luminance" or mask is not None:
+            raise UserError("--mouth, --channel and --mask apply to image folders (with "
+                            "--binarize auto)")  # fmt: skip
         return None
-    from edge_shm.jsonio import read_json
+    m = None
+    if mask is not None:
+        from edge_shm.data.frames import read_image
 
-    data = read_json(path)
-    cycles = data.get("cycles") if isinstance(data, dict) else data
-    try:
-        values = [float(c) for c in cycles]
-    except (TypeError, ValueError):
-        values = []
-    if not values or not all(math.isfinite(c) and c >= 0 for c in values):
-        raise UserError(f'{path}: expected {{"cycles": [non-negative numbers, one per frame]}}')
-    if any(b < a for a, b in zip(values, values[1:], strict=False)):
-        raise UserError(f"{path}: the cycle counter decreases")
-    return values
+        img = read_image(mask)
+        m = (img if img.ndim == 2 else img[0]) > 0.5
+    return CameraView(mouth, channel, crack, register, m)
+
+
+def _ruler_scale(frames, watch, intake) -> float:
+    """Model-frame pixel size, mm, from a ruler in the first image; said on the console and
+    in the report."""
+    from edge_shm.data.frames import IMAGE_SUFFIXES, image_files, natural_key, read_image
+    from edge_shm.onsite.ruler import read_ruler
+
+    if frames is not None:
+        first = image_files(frames, sidecars=True)[0]
+    else:
+        images = [f for f in watch.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES]
+        first = min(images, key=lambda f: natural_key(f.name), default=None)
+    if first is None:
+        raise UserError(f"--ruler: no image in {watch} yet to read the ruler from")
+    img = read_image(first)
+    img = img if img.ndim == 2 else img[0]
+    scale = read_ruler(img)
+    note = (f"ruler: {len(scale.ticks)} ticks of 1 mm, {scale.tick_px:.2f} px apart in "
+            f"{first.name}: {scale.pixel_mm:.5f} mm per image pixel")  # fmt: skip
+    console.print(terminal(note))
+    if intake.camera is not None:
+        intake.camera.said.append(note)
+    return scale.pixel_mm * intake.scale(img.shape)
 
 
 def _at_most(**values) -> None:
@@ -149,119 +213,7 @@ def _positive(**values) -> None:
             raise UserError(f"--{name.replace('_', '-')} must be positive, got {v}")
 
 
-def _open_model(path: Path, backend: str | None):
-    """(meta, forecaster_for(n_in, horizon, binary)) for a run or an exported artefact."""
-    from edge_shm.training.checkpoint import is_run
-
-    if backend is not None and backend not in BACKENDS:
-        raise UserError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
-    if is_run(path):
-        if backend not in (None, "torch"):
-            raise UserError(
-                f"{path} is a run: the {backend} backend runs an exported artefact; "
-                f"export it first (edge-shm export {path} --target ...)"
-            )
-        from edge_shm.evaluation.forecast import TorchStepper
-        from edge_shm.training.checkpoint import load_run
-
-        model, config = load_run(path, "cpu")
-        stepper = TorchStepper(model)
-        meta = _run_meta(config) | {"name": config["model"], "backend": "torch"}
-        meta["band"] = _band(path)
-        return _streaming(meta, stepper, model.codec)
-    if backend == "torch":
-        raise UserError(f"{path}: the torch backend needs a run folder")
-    from edge_shm.firmware_sim.artefacts import (
-        artefact_codec,
-        artefact_kind,
-        choose_backend,
-        open_stepper,
-    )
-
-    kind, art = artefact_kind(path)
-    backend = choose_backend(kind, backend)
-    meta = _artefact_meta(path, art) | {"backend": backend}
-    codec = artefact_codec(kind, art)
-    if codec is not None:
-        meta["n_in"] = codec.n_in
-    if backend == "lava":
-        from edge_shm.firmware_sim.bundle import read_bundle
-        from edge_shm.firmware_sim.lava.host import run_bundle
-        from edge_shm.onsite.streaming import WindowRerunForecaster
-
-        shape = tuple(read_bundle(art).manifest.frame_shape)
-        meta["shape"] = None if codec is not None else shape
-        meta["forecaster"] = "window re-run (Lava runs whole sequences)"
-        meta["codec"] = codec
-
-        def rerun(windows):
-            return np.stack([r.prediction[-1] for r in run_bundle(art, windows)])
-
-        return meta, lambda n, h, b: WindowRerunForecaster(rerun, n, h, b, meta["shape"], codec)
-    if kind == "calibration":
-        from edge_shm.calibration.fixed import FixedGraph
-        from edge_shm.firmware_sim.int_engine import EngineStepper, IntEngine
-
-        if backend != "int":
-            raise UserError("forecast runs a calibration on the int backend (lava-fixed: export)")
-        stepper = EngineStepper(IntEngine(FixedGraph.load(art)))
-    else:
-        stepper = open_stepper(kind, art, backend)
-    return _streaming(meta, stepper, codec)
-
-
-def _streaming(meta: dict, stepper, codec=None):
-    from edge_shm.firmware_sim.codec import CodecStepper
-    from edge_shm.onsite.streaming import StreamingForecaster
-
-    if codec is not None:
-        stepper = CodecStepper(stepper, codec)
-    shape = None if stepper.frame_shape is None else tuple(stepper.frame_shape)
-    meta = meta | {"shape": shape, "forecaster": "streaming, state carried", "codec": codec}
-    return meta, lambda n, h, b: StreamingForecaster(stepper, n, h, b)
-
-
-def _band(run: Path) -> dict | None:
-    """The run's forecast band: band.json (motion), else its evaluation's 90th percentiles."""
-    from edge_shm.onsite.band import evaluation_band, read_band
-
-    return read_band(run) or evaluation_band(run)
-
-
-def _run_meta(config: dict) -> dict:
-    window = config.get("window") or [None]
-    return {
-        "n_in": window[0],
-        "pixel_mm": config.get("pixel_mm"),
-        "binary": config.get("library_kind", "fcg") != "turing",
-    }
-
-
-def _artefact_meta(path: Path, art: Path) -> dict:
-    """What the export folder says of its run (window, pixel size), when it can be read."""
-    from edge_shm.jsonio import read_json
-
-    meta = {"name": art.name}
-    for folder in (path if path.is_dir() else path.parent, art.parent):
-        exp = folder / "export.json"
-        if exp.is_file():
-            try:
-                report = read_json(exp)
-            except UserError:
-                continue
-            meta["name"] = report.get("model", meta["name"])
-            cfg = Path(str(report.get("run", ""))) / "config.json"
-            if cfg.is_file():
-                try:
-                    meta |= _run_meta(read_json(cfg))
-                    meta["band"] = _band(cfg.parent)
-                except UserError:
-                    pass
-            break
-    return meta
-
-
-def _source(frames: Path, watch, sample, intake, max_frames):
+def _source(frames: Path, watch, sample, intake, max_frames, order=None):
     from edge_shm.data.frames import load_npy
     from edge_shm.data.library import is_library
     from edge_shm.onsite import sources as S
@@ -278,7 +230,7 @@ def _source(frames: Path, watch, sample, intake, max_frames):
             sample = int(test[0]) if len(test) else 0
         src = S.library_source(frames, sample, intake)
     elif frames.is_dir():
-        src = S.folder_source(frames, intake)
+        src = S.folder_source(frames, intake, order)
     elif frames.suffix == ".npy":
         src = S.stack_source(load_npy(frames), intake, frames.name)
     else:
@@ -305,7 +257,7 @@ def _energy(profile: Path | None) -> dict | None:
 FIGURES_EVERY = 10  # frames between refreshes of forecast.png and forecast.gif while running
 
 
-def _run(loop, source, watch, intake, max_frames, output, serve, host) -> None:
+def _run(loop, source, watch, intake, max_frames, output, serve, host, named=None) -> None:
     """Frames through the loop, the outputs written where the user looks as they go: each
     record appended and flushed, summary.json and REPORT.md replaced after every frame and the
     figures every :data:`FIGURES_EVERY` frames, all of them once more at the end, whatever ends
@@ -325,9 +277,16 @@ def _run(loop, source, watch, intake, max_frames, output, serve, host) -> None:
     folder = _live_folder(output)
     try:
         with (folder / O.JSONL).open("a", encoding="utf-8") as jl:
+            said = intake.camera.said if intake.camera is not None else []
+            told = len(said)
 
             def take(arrival) -> dict:
+                nonlocal told
                 rec = loop.push(arrival)
+                for line in said[told:]:  # what the camera intake decided (mouth, channel)
+                    console.print(terminal(line))
+                told = len(said)
+                loop.info["intake"] = list(said)
                 jl.write(O.record_line(rec) + "\n")
                 jl.flush()
                 n = len(loop.records)
@@ -342,6 +301,8 @@ def _run(loop, source, watch, intake, max_frames, output, serve, host) -> None:
                 else:
                     stopped = "--max-frames"
                     for arrival in watch_folder(watch, intake, max_frames):
+                        if named:  # a cycles file that names its frames: by name
+                            arrival.cycles = named.get(arrival.name)
                         rec = take(arrival)
                         console.print(terminal(f"frame {rec['frame']} {rec['name']}: {_line(rec)}"))
             except KeyboardInterrupt as e:

@@ -101,16 +101,30 @@ def merge(
 
 @app.command("import")
 def import_(
-    src: Path = typer.Argument(..., help="Folder of sample sub-folders of PNG/TIFF, or .npy."),
+    src: Path = typer.Argument(..., help="Folder of sample sub-folders of images, or .npy."),
     output: Path = typer.Option(..., "-o", "--output", help="Library file to write (.h5)."),
     pixel_mm: float = typer.Option(0.075, help="Pixel size in mm."),
     n_test: int = typer.Option(None, help="Test samples (the last ones); default the paper's 12%."),
+    camera: bool = typer.Option(
+        False,
+        "--camera",
+        help="Read image folders as the on-site "
+        "loop reads a camera: crack maps, registered, mouth on the left.",
+    ),
+    mouth: str = typer.Option("left", help="With --camera: left, right, top, bottom or auto."),
+    crack: str = typer.Option("bright", help="With --camera: bright or dark."),
+    channel: str = typer.Option("luminance", help="With --camera: luminance, r, g, b, auto."),
 ) -> None:
     """Import experimental image sequences as a library."""
     from edge_shm.data.importing import import_library
+    from edge_shm.onsite.camera import CameraView
 
     library_output(output, [src])
-    import_library(src, output, pixel_mm, n_test)
+    if not camera and (mouth, crack, channel) != ("left", "bright", "luminance"):
+        raise UserError("--mouth, --crack and --channel apply with --camera")
+    CameraView(mouth, channel, crack)  # the options checked before any work
+    make = (lambda: CameraView(mouth, channel, crack)) if camera else None
+    import_library(src, output, pixel_mm, n_test, camera=make)
     _print_summary(L.read_library(output))
 
 

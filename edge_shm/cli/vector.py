@@ -21,7 +21,7 @@ DEFAULT_PIXEL_MM = 0.075
 
 def encode(
     frames: Path = typer.Argument(
-        ..., help="PNG/TIFF image, image folder, .npy stack (..., rows, cols) or library .h5."
+        ..., help="An image, image folder, .npy stack (..., rows, cols) or library .h5."
     ),
     output: Path = typer.Option(..., "-o", "--output", help="JSON file to write."),
     svg: Path = typer.Option(None, "--svg", help="SVG drawing of the polylines, in mm."),

@@ -6,21 +6,33 @@ Frames are intensities in [0, 1] (float32), crack or pattern bright, with the sh
 - a sequence: (T, H, W);
 - a stack of sequences: (N, T, H, W).
 
-Readers accept PNG and TIFF images (multi-page TIFFs are sequences, one page per frame), folders
-of images (name order), folders of sample sub-folders, and ``.npy`` arrays (never pickled; the
-header is checked against the file size before anything is allocated).
+Readers accept PNG, TIFF, JPEG, BMP and GIF images (multi-page TIFFs and multi-frame GIFs are
+sequences, one page per frame), folders of images (natural name order: ``2.png`` before
+``11.png``), folders of sample sub-folders, and ``.npy`` arrays (never pickled; the header is
+checked against the file size before anything is allocated).
 """
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import numpy as np
 
+from edge_shm.data.images import (  # re-exported: the image readers' old home
+    IMAGE_FORMATS,
+    MAX_IMAGE_BYTES,
+    MAX_IMAGE_PIXELS,
+    check_input_file,
+    image_sizes,
+    read_image,
+)
 from edge_shm.errors import UserError
 
-IMAGE_SUFFIXES = {".png", ".tif", ".tiff"}
+__all__ = ["IMAGE_FORMATS", "MAX_IMAGE_BYTES", "MAX_IMAGE_PIXELS", "check_input_file",
+           "image_sizes", "read_image"]  # fmt: skip
+IMAGE_SUFFIXES = {".png", ".tif", ".tiff", ".jpg", ".jpeg", ".bmp", ".gif"}
 NPY_MAGIC = b"\x93NUMPY"
 MAX_ARRAY_BYTES = 8 * 1024**3  # refuse arrays larger than this before reading them
 
@@ -111,91 +123,41 @@ def load_npy(path: str | os.PathLike) -> np.ndarray:
     return np.array(arr)
 
 
-def read_image(path: str | os.PathLike) -> np.ndarray:
-    """A grey, RGB or RGBA image as float32 intensities: (H, W), or (P, H, W) for a multi-page
-    TIFF. Integer images are divided by their type's maximum; colour is converted to grey."""
-    from skimage.color import rgb2gray, rgba2rgb
-
-    path = Path(path)
-    check_input_file(path, MAX_IMAGE_BYTES, "image")
-    try:
-        if path.suffix.lower() in (".tif", ".tiff"):
-            import tifffile
-
-            with tifffile.TiffFile(path) as tif:
-                if sum(int(np.prod(p.shape)) for p in tif.pages) > MAX_IMAGE_PIXELS:
-                    raise UserError(f"{path}: more than {MAX_IMAGE_PIXELS:,} pixels in all")
-                pages = [_tiff_page(page) for page in tif.pages]
-        else:
-            from skimage import io
-
-            pages = [io.imread(path)]
-    except UserError:
-        raise
-    except MemoryError:
-        raise UserError(f"{path}: too large to decode in this machine's memory") from None
-    except Exception as e:  # imageio/tifffile raise many types for broken files
-        why = (str(e).strip().splitlines() or [""])[0][:120]
-        raise UserError(f"{path}: not a readable image ({type(e).__name__}: {why})") from None
-    out = []
-    for img in pages:
-        img = np.asarray(img)
-        if np.iscomplexobj(img):
-            raise UserError(f"{path}: complex-valued image")
-        if img.ndim == 3 and img.shape[-1] == 4:
-            img = rgba2rgb(img)
-        if img.ndim == 3 and img.shape[-1] == 3:
-            img = rgb2gray(img)
-        elif np.issubdtype(img.dtype, np.integer):
-            img = img.astype(np.float64) / np.iinfo(img.dtype).max
-        if img.ndim != 2:
-            raise UserError(f"{path}: expected a 2-D grey or RGB image, got shape {img.shape}")
-        out.append(img.astype(np.float32))
-    if len({im.shape for im in out}) > 1:
-        raise UserError(f"{path}: pages of different sizes")
-    return out[0] if len(out) == 1 else np.stack(out)
+_DIGITS = re.compile(r"([0-9]+)")
 
 
-MAX_IMAGE_BYTES = 1024**3
-MAX_IMAGE_PIXELS = 64 * 1024**2  # per file (all pages), as Pillow's decompression-bomb guard
+def natural_key(name: str) -> tuple:
+    """A sort key for file names as people read them: runs of digits as numbers (``frame2``
+    before ``frame11``, ``1.jpg`` ... ``12.jpg``), letters regardless of case; names that are
+    equal so (``a01``, ``A1``) in plain string order."""
+    parts = _DIGITS.split(name.casefold())  # text, digits, text, ...: the types align
+    # a number compared by its length without leading zeros, then its digits: no int() limit
+    return tuple(
+        p if i % 2 == 0 else (len(p.lstrip("0")), p.lstrip("0")) for i, p in enumerate(parts)
+    ), name
 
 
-def check_input_file(path: Path, max_bytes: int, what: str) -> None:
-    """Refuse what is not a regular file (a FIFO would block, a device never end) or is
-    larger than ``max_bytes``, before anything reads it; symbolic links are followed only to
-    regular files."""
-    import stat
-
-    try:
-        st = path.stat()
-    except OSError as e:
-        raise UserError(f"{path}: cannot be read ({e.strerror})") from None
-    if not stat.S_ISREG(st.st_mode):
-        raise UserError(f"{path}: not a regular file; a {what} must be one")
-    if st.st_size > max_bytes:
-        raise UserError(f"{path}: {st.st_size:,} B, more than a {what} may be ({max_bytes:,} B)")
+SIDECARS = {".json", ".txt", ".md", ".csv"}  # notes a camera folder may hold beside images
 
 
-def _tiff_page(page) -> np.ndarray:
-    """One TIFF page as (H, W) or (H, W, C): planar colour pages are moved to channels last."""
-    img = page.asarray()
-    if img.ndim == 3 and int(page.planarconfig) == 2 and img.shape[0] in (3, 4):
-        img = np.moveaxis(img, 0, -1)
-    return img
-
-
-def image_files(folder: Path) -> list[Path]:
-    files = sorted(f for f in folder.iterdir() if not f.name.startswith("."))
+def image_files(folder: Path, sidecars: bool = False) -> list[Path]:
+    """The images of ``folder`` in natural name order (:func:`natural_key`); dot files are
+    skipped (and with ``sidecars``, JSON, text, Markdown and CSV files), anything else that is
+    not an image is refused."""
+    files = [f for f in folder.iterdir() if not f.name.startswith(".")]
+    if sidecars:
+        files = [f for f in files if not (f.is_file() and f.suffix.lower() in SIDECARS)]
+    files.sort(key=lambda f: natural_key(f.name))
     bad = [f for f in files if not f.is_file() or f.suffix.lower() not in IMAGE_SUFFIXES]
     if bad:
-        raise UserError(f"{bad[0]}: not a PNG or TIFF image")
+        raise UserError(f"{bad[0]}: not a {IMAGE_FORMATS} image")
     if not files:
         raise UserError(f"{folder}: no images")
     return files
 
 
 def read_sequence(folder: str | os.PathLike) -> np.ndarray:
-    """The images of one folder, in name order, as a sequence (T, H, W)."""
+    """The images of one folder, in natural name order, as a sequence (T, H, W)."""
     folder = Path(folder)
     frames = []
     for f in image_files(folder):
@@ -242,7 +204,7 @@ def load_frames(src: str | os.PathLike) -> np.ndarray:
         return load_npy(src)
     if src.suffix.lower() in IMAGE_SUFFIXES:
         return read_image(src)
-    raise UserError(f"{src}: expected a .npy array, a PNG/TIFF image or a folder of images")
+    raise UserError(f"{src}: expected a .npy array, a {IMAGE_FORMATS} image or a folder of images")
 
 
 def load_stack(src: str | os.PathLike) -> np.ndarray:

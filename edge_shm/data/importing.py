@@ -28,7 +28,12 @@ from edge_shm.errors import UserError
 
 
 def import_library(
-    src, path, pixel_mm: float, n_test: int | None = None, window: tuple[int, int, int] = (3, 1, 0)
+    src,
+    path,
+    pixel_mm: float,
+    n_test: int | None = None,
+    window: tuple[int, int, int] = (3, 1, 0),
+    camera=None,
 ) -> Path:
     """Import frames (N, T, H, W) from a ``.npy`` array or one folder of images per sample.
 
@@ -39,14 +44,19 @@ def import_library(
     pixel_mm : pixel size, mm.
     n_test : test samples (the last ones); default the paper's proportion (108 of 908).
     window : default windows (in, out, skip), 3 -> 1 as for the crack library.
+    camera : for image folders, ``camera() -> CameraView``: each sample is read as the on-site
+        loop reads a camera (channel, registration, fixed features, mouth on the left) and
+        stored as crack maps; None stores the grey images as they are.
     """
     if not (math.isfinite(pixel_mm) and pixel_mm > 0):
         raise UserError(f"--pixel-mm must be a positive number, got {pixel_mm}")
     src = Path(src)
     if not src.exists():
         raise UserError(f"{src}: no such file or folder")
+    if camera is not None and not src.is_dir():
+        raise UserError(f"{src}: --camera reads folders of images, not an array")
     if src.is_dir():
-        frames = _image_tree(src, window)
+        frames = _image_tree(src, window, camera)
     else:
         if src.suffix.lower() == ".npy":
             _check_length(src, _npy_shape(src), (0, 0, 0))  # dimensions only: values first
@@ -110,7 +120,20 @@ def _npy_shape(src: Path) -> tuple:
     return tuple(shape)
 
 
-def _image_tree(src: Path, window) -> np.ndarray:
+def _camera_sequence(folder: Path, view) -> np.ndarray:
+    """(T, H, W) crack maps of one sample folder read through a fresh camera view."""
+    from edge_shm.data.frames import read_image
+
+    colour = view.channel != "luminance"
+    out = []
+    for f in image_files(folder):
+        img = read_image(f, channel="rgb") if colour else read_image(f)
+        crack, _ = view.read(img, str(f))
+        out.append(crack)
+    return np.stack(out).astype(np.float32)
+
+
+def _image_tree(src: Path, window, camera=None) -> np.ndarray:
     """(N, T, H, W) float32 from one sub-folder of images per sample: every sample's frames
     counted and sized from the headers first, then decoded sample by sample."""
     entries = [p for p in src.iterdir() if not p.name.startswith(".")]
@@ -132,7 +155,8 @@ def _image_tree(src: Path, window) -> np.ndarray:
     _check_length(src, (len(dirs), counts[0], 1, 1), window)
     frames = None
     for i, d in enumerate(dirs):
-        seq = check_frames(read_sequence(d), f"{d}", ndim=3)
+        seq = read_sequence(d) if camera is None else _camera_sequence(d, camera())
+        seq = check_frames(seq, f"{d}", ndim=3)
         if frames is None:
             frames = _allocate(src, (len(dirs), *seq.shape))
         if seq.shape != frames.shape[1:]:

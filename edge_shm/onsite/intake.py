@@ -21,11 +21,12 @@ Steps, in order (docs/forecast.md):
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from edge_shm.errors import UserError
+from edge_shm.onsite.camera import CameraView
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class Intake:
     roi: str = "none"
     binarize: str = "auto"
     crack: str = "bright"
+    camera: CameraView | None = field(default=None, compare=False)  # a camera's view
 
     def __post_init__(self):
         if self.crack not in ("bright", "dark"):
@@ -105,8 +107,14 @@ class Intake:
         return img[r : r + h, c : c + w]
 
     def frame(self, img: np.ndarray, name: str = "frame") -> np.ndarray:
-        """(H', W') grey image -> (H, W) float32 frame (binary unless ``binarize`` is none)."""
+        """(H', W') grey image -> (H, W) float32 frame (binary unless ``binarize`` is none).
+
+        With a :attr:`camera` view, (H', W') grey or (H', W', 3) colour: the camera's reading
+        (registered, fixed features removed, the mouth on the left), then the region; what the
+        camera did is in ``camera.last``."""
         img = np.asarray(img, np.float32)
+        if self.camera is not None:
+            return self._camera_frame(img, name)
         if img.ndim != 2:
             raise UserError(f"{name}: expected one grey image, got shape {img.shape}")
         if not np.all(np.isfinite(img)):
@@ -129,6 +137,18 @@ class Intake:
             t = float(threshold_otsu(x))
         return (x > t).astype(np.float32)
 
+    def _camera_frame(self, img: np.ndarray, name: str) -> np.ndarray:
+        if img.ndim not in (2, 3) or (img.ndim == 3 and img.shape[-1] != 3):
+            raise UserError(f"{name}: expected a grey or RGB image, got shape {img.shape}")
+        if not np.all(np.isfinite(img)) or img.min() < 0 or img.max() > 1:
+            raise UserError(f"{name}: intensities not finite or outside [0, 1]")
+        if self.shape is not None and self.roi == "none":
+            self.region(img[..., 0] if img.ndim == 3 else img, name)  # the size checked first
+        crack, info = self.camera.read(img, name)
+        self.camera.last = info | {"image_shape": list(img.shape[:2])}
+        x = self.region(crack, name)
+        return (x > 0.5).astype(np.float32)
+
 
 def above_background(x: np.ndarray, block: int = 31, k: float = 5.0, floor: float = 0.05):
     """1 where ``x`` exceeds its local (Gaussian, ``block`` px) mean by more than ``k`` robust
@@ -144,7 +164,8 @@ def read_frame(path, intake: Intake) -> np.ndarray:
     """One image file -> one frame (a multi-page TIFF is refused: one file, one frame)."""
     from edge_shm.data.frames import read_image
 
-    img = read_image(path)
-    if img.ndim != 2:
+    colour = intake.camera is not None and intake.camera.channel != "luminance"
+    img = read_image(path, channel="rgb") if colour else read_image(path)
+    if img.ndim != (3 if colour else 2):
         raise UserError(f"{path}: {img.shape[0]} pages; write one image per frame")
     return intake.frame(img, str(path))

@@ -56,6 +56,23 @@ def geometry(frame: np.ndarray, pixel_mm: float, a_offset_mm: float = 0.0) -> di
     }
 
 
+def camera_record(intake: dict, obs: dict, pixel_mm: float) -> dict:
+    """What the camera intake did to a frame, with the tip in the image's own pixels (row,
+    column: the frame turned back from the mouth-on-the-left view and the shift undone)."""
+    from edge_shm.onsite.camera import image_point
+
+    out = {k: intake[k] for k in ("mouth", "shift_px", "other_cracks") if k in intake}
+    mouth, shape = intake.get("mouth"), intake.get("image_shape")
+    if obs.get("crack") and mouth and shape:
+        rows = shape[0] if mouth in ("left", "right") else shape[1]  # of the turned view
+        x, y = obs["tip_mm"]  # x = (col + 0.5) px, y = (rows - row - 0.5) px (vector encoder)
+        tip = (rows - 0.5 - y / pixel_mm, x / pixel_mm - 0.5)
+        r, c = image_point(tip, mouth, shape)
+        dr, dc = intake["shift_px"]
+        out["tip_image_px"] = [round(r + dr, 2), round(c + dc, 2)]
+    return out
+
+
 class ForecastLoop:
     def __init__(self, forecaster, cfg: LoopConfig, energy: dict | None = None, info=None):
         """``forecaster``: a StreamingForecaster (or WindowRerunForecaster) of ``cfg``'s
@@ -136,6 +153,8 @@ class ForecastLoop:
         )
         rec.update(self._life(a_list, [*self.cycles_obs, cycles], a_now, trend))
         rec["warning"] = R.warning_level(a_now, cfg.critical_mm, cfg.horizon, trend, ahead)
+        if arrival.intake:
+            rec["intake"] = camera_record(arrival.intake, obs, cfg.pixel_mm)
         rec["steps"] = self.forecaster.steps - steps
         rec["latency_ms"] = 1e3 * (time.perf_counter() - t0)
         with self.lock:

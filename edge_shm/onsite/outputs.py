@@ -197,6 +197,17 @@ def report(loop, summ: dict) -> str:
         "with its forecast. `forecast.gif`: every frame with its forecast. `forecast.jsonl`: one "
         "record per frame (docs/forecast.md).",
     ]
+    if getattr(loop, "camera", None) is not None:
+        said = "; ".join(md(x) for x in loop.info.get("intake", [])) or "as given"
+        lines += [
+            "",
+            f"Camera intake: mouth {md(loop.camera.mouth)}, channel {md(loop.camera.channel)}, "
+            f"registration {'on' if loop.camera.register else 'off'} ({said}). `intake.png`: "
+            "the first and the last frame as read, registered, beside the crack found and the "
+            "fixed features (notch, ruler, scratches) left out: check the reading there.",
+            "",
+            "![intake](intake.png)",
+        ]
     lines += skill_lines(summ.get("skill_on_site") or [])
     lines += [
         "",
@@ -270,6 +281,37 @@ def write_all(loop, folder: Path, stopped_by: str, figures: bool = True) -> dict
             with atomic_file(folder / name) as tmp:
                 draw(loop, tmp)
             names.append(name)
+    camera = getattr(loop, "camera", None)
+    if figures and camera is not None and camera.views:
+        with atomic_file(folder / "intake.png") as tmp:
+            intake_figure(camera, tmp)
+        names.append("intake.png")
     write_text(folder / "REPORT.md", report(loop, summ))
     record_written(folder, names)
     return summ
+
+
+def intake_figure(camera, path: Path) -> None:
+    """The first and the last frame as the intake read them (registered to the first, the
+    mouth on the left) beside the crack it found (white) and the fixed features left out
+    (blue), so a person can check the reading."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(2, 2, figsize=(9, 6), squeeze=False)
+    for row, key in enumerate(("first", "last")):
+        grey, crack, fixed = camera.views[key]
+        axes[row, 0].imshow(grey, cmap="gray")
+        axes[row, 0].set_title(f"{key} frame, registered (mouth left)", fontsize=9)
+        shown = np.zeros((*crack.shape, 3), np.float32)
+        shown[fixed] = (0.2, 0.35, 0.8)
+        shown[crack > 0.5] = 1.0
+        axes[row, 1].imshow(shown)
+        axes[row, 1].set_title("crack found (white), fixed features (blue)", fontsize=9)
+    for ax in axes.ravel():
+        ax.axis("off")
+    fig.tight_layout()
+    fig.savefig(path, format="png", dpi=90)
+    plt.close(fig)

@@ -25,6 +25,13 @@ class Arrival:
     frame: np.ndarray | None  # (H, W) float32, None when the image was refused
     cycles: float | None = None  # load cycles at this frame, when known
     error: str | None = None
+    intake: dict | None = None  # what a camera intake did (mouth, shift, image size)
+
+
+def _arrival(name: str, path: Path, intake: Intake) -> Arrival:
+    frame = read_frame(path, intake)
+    done = dict(intake.camera.last) if intake.camera is not None else None
+    return Arrival(name, frame, intake=done)
 
 
 @dataclass
@@ -52,12 +59,55 @@ def stack_source(frames: np.ndarray, intake: Intake, name: str) -> Source:
     return Source(arr, f"{name} ({len(frames)} frames)")
 
 
-def folder_source(folder: Path, intake: Intake) -> Source:
+def folder_source(folder: Path, intake: Intake, order=None) -> Source:
+    """The images of ``folder`` in natural name order, each through the intake; one warning
+    (stderr) when their sizes differ."""
     from edge_shm.data.frames import image_files
 
-    files = image_files(folder)
-    arrivals = [Arrival(display_name(f.name), read_frame(f, intake)) for f in files]
+    sizes = FrameSizes(f"{display_name(str(folder))}/")
+    arrivals = []
+    files = image_files(folder, sidecars=True)
+    for f in files if order is None else order(files):  # order: a cycles file's
+        arrivals.append(_arrival(display_name(f.name), f, intake))
+        sizes.check(f)
     return Source(arrivals, f"{display_name(str(folder))}/")
+
+
+@dataclass
+class FrameSizes:
+    """Prints one warning on stderr, the first time an image's (H, W) px differs from the first
+    image's: the intake takes each image as it is (refused, cropped or resized on its own), but
+    a camera whose frame size changes has probably moved or been reconfigured."""
+
+    where: str  # the folder, as shown before the image's name
+    first: tuple[str, tuple[int, int]] | None = None  # the first image's name and (H, W)
+    warned: bool = False
+
+    def check(self, path: Path) -> None:
+        """Note the size of ``path``, an image the intake has just taken (from its header)."""
+        from edge_shm.console import console
+        from edge_shm.data.frames import image_sizes
+        from edge_shm.reports.escape import terminal
+
+        if self.warned:
+            return
+        try:
+            size = image_sizes(path)[0]
+        except UserError:  # it was read a moment ago: replaced meanwhile, not this warning's
+            return
+        name = display_name(path.name)
+        if self.first is None:
+            self.first = name, size
+        elif size != self.first[1]:
+            self.warned = True
+            (h, w), (h0, w0) = size, self.first[1]
+            console.print(
+                terminal(
+                    f"warning: {self.where}{name}: {h} x {w} px, unlike the first frame "
+                    f"{self.first[0]} ({h0} x {w0} px); frames of different sizes"
+                ),
+                soft_wrap=True,  # one line, however narrow the terminal
+            )
 
 
 def library_source(path: Path, sample: int, intake: Intake) -> Source:
@@ -104,23 +154,25 @@ def _size(path: Path) -> int:
 
 
 def watch(folder: Path, intake: Intake, max_frames: int | None, poll_s: float = 0.2, stop=None):
-    """Arrivals from ``folder`` as images are written (name order; files already there first).
+    """Arrivals from ``folder`` as images are written (natural name order; files already there
+    first).
 
     A file is taken once its size is the same on two polls (a writer has finished). Runs until
     ``max_frames`` arrivals, or ``stop()`` returns True, or KeyboardInterrupt (the caller's)."""
-    from edge_shm.data.frames import IMAGE_SUFFIXES
+    from edge_shm.data.frames import IMAGE_FORMATS, IMAGE_SUFFIXES, natural_key
 
     if not folder.is_dir():
         raise UserError(f"--watch {folder}: not a folder")
     seen: set[str] = set()
     sizes: dict[str, int] = {}
+    frame_sizes = FrameSizes(f"{display_name(str(folder))}/")
     count = 0
     while max_frames is None or count < max_frames:
         if stop is not None and stop():
             return
         ready = []
         try:
-            names = sorted(folder.iterdir())
+            names = sorted(folder.iterdir(), key=lambda f: natural_key(f.name))
         except OSError as e:
             raise WatchEnded(f"the watched folder {folder} is gone ({e.strerror})") from None
         for f in names:
@@ -141,13 +193,16 @@ def watch(folder: Path, intake: Intake, max_frames: int | None, poll_s: float = 
             seen.add(f.name)
             name = display_name(f.name)
             if f.suffix.lower() not in IMAGE_SUFFIXES:
-                yield Arrival(name, None, error=f"{name}: not a PNG or TIFF image")
+                yield Arrival(name, None, error=f"{name}: not a {IMAGE_FORMATS} image")
             else:
                 try:
-                    yield Arrival(name, read_frame(f, intake))
+                    arrival = _arrival(name, f, intake)
                 except (UserError, MemoryError) as e:
                     why = str(e) if isinstance(e, UserError) else "too large for memory"
                     yield Arrival(name, None, error=display_name(why))
+                else:
+                    frame_sizes.check(f)
+                    yield arrival
             count += 1
             if max_frames is not None and count >= max_frames:
                 return

@@ -14,9 +14,9 @@ from edge_shm.errors import UserError
 def load_crack_frames(src) -> tuple[np.ndarray, float | None]:
     """Frames (..., H, W) float32 in [0, 1] and the pixel size (mm, None unless a library).
 
-    Accepts one PNG/TIFF image (H, W) (a multi-page TIFF is a sequence, one page per frame), a
-    folder of images (T, H, W, name order), a folder of sample sub-folders (N, T, H, W), a .npy
-    array (any leading dimensions) or a library .h5 (N, T, H, W).
+    Accepts one image (H, W) (PNG, TIFF, JPEG, BMP, GIF; a multi-page TIFF is a sequence, one
+    page per frame), a folder of images (T, H, W, name order), a folder of sample sub-folders
+    (N, T, H, W), a .npy array (any leading dimensions) or a library .h5 (N, T, H, W).
     """
     from edge_shm.data.library import read_library
 
@@ -30,5 +30,7 @@ def load_crack_frames(src) -> tuple[np.ndarray, float | None]:
     elif src.is_dir() or src.suffix.lower() in IMAGE_SUFFIXES | {".npy"}:
         frames = load_frames(src)
     else:
-        raise UserError(f"{src}: not a PNG/TIFF image, .npy array, image folder or library .h5")
+        raise UserError(
+            f"{src}: not an image (PNG, TIFF, JPEG, BMP, GIF), .npy array, folder or .h5"
+        )
     return check_frames(frames, f"{src}: frames", ndim=None), pixel_mm

@@ -68,5 +68,5 @@ def test_import_errors_leave_nothing_behind(tmp_path, capsys):
     (src / "1.png").unlink()
     (src / "readme.md").write_text("hi")
     assert main(["library", "import", str(tmp_path / "src"), "-o", str(out)]) == 2
-    assert "not a PNG or TIFF" in _one_line_error(capsys)
+    assert "not a PNG, TIFF, JPEG, BMP or GIF" in _one_line_error(capsys)
     assert not out.exists() and not list(tmp_path.glob(".x.h5*"))

@@ -116,7 +116,7 @@ def _bad_inputs(tmp_path):
         "nan.npy": "NaN",
         "big.npy": "[0, 1]",
         "fake.png": "not a readable image",
-        "notes.txt": "not a PNG/TIFF image",
+        "notes.txt": "not an image (PNG, TIFF, JPEG, BMP, GIF)",
         "missing.npy": "no such file",
     }
 

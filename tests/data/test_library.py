@@ -105,7 +105,7 @@ def test_import_rejects_mixed_sizes_and_non_images(tmp_path):
     src2 = tmp_path / "text"
     (src2 / "a").mkdir(parents=True)
     (src2 / "a" / "notes.txt").write_text("hello")
-    with pytest.raises(UserError, match="not a PNG or TIFF"):
+    with pytest.raises(UserError, match="not a PNG, TIFF, JPEG, BMP or GIF"):
         import_library(src2, tmp_path / "x.h5", 0.1)
     assert not (tmp_path / "x.h5").exists()
 
