@@ -16,10 +16,10 @@ import numpy as np
 
 from edge_shm.data.frames import (
     MAX_ARRAY_BYTES,
-    MAX_IMAGE_BYTES,
     check_frames,
     check_input_file,
     image_files,
+    image_sizes,
     load_frames,
     read_sequence,
 )
@@ -145,7 +145,7 @@ def _image_tree(src: Path, window, camera=None) -> np.ndarray:
     stray = sorted(set(entries) - set(dirs))
     if stray:
         raise UserError(f"{stray[0]}: a file among sample folders (one folder per sample)")
-    heads = [[_frame_sizes(f) for f in image_files(d)] for d in dirs]
+    heads = [[image_sizes(f) for f in image_files(d)] for d in dirs]
     sizes = sorted({hw for sample in heads for file in sample for hw in file})
     if len(sizes) > 1:
         raise UserError(f"{src}: mixed image sizes {sizes} (rows, columns)")
@@ -166,25 +166,6 @@ def _image_tree(src: Path, window, camera=None) -> np.ndarray:
             )
         frames[i] = seq
     return frames
-
-
-def _frame_sizes(path: Path) -> list[tuple[int, int]]:
-    """(rows, columns) of every frame of one image file, from its header, nothing decoded:
-    one for a PNG, one per page for a TIFF."""
-    check_input_file(path, MAX_IMAGE_BYTES, "image")
-    try:
-        if path.suffix.lower() in (".tif", ".tiff"):
-            import tifffile
-
-            with tifffile.TiffFile(path) as tif:
-                return [(int(p.imagelength), int(p.imagewidth)) for p in tif.pages]
-        from PIL import Image
-
-        with Image.open(path) as img:
-            return [(img.height, img.width)]
-    except Exception as e:  # noqa: BLE001 - Pillow and tifffile raise many types
-        why = (str(e).strip().splitlines() or [""])[0][:120]
-        raise UserError(f"{path}: not a readable image ({type(e).__name__}: {why})") from None
 
 
 def _allocate(src: Path, shape: tuple) -> np.ndarray:

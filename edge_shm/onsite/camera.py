@@ -46,24 +46,23 @@ MAX_SHIFT_FRACTION = 0.25  # a shift above a quarter of the view is not a knock:
 
 def grey_channel(img: np.ndarray, channel: str) -> np.ndarray:
     """(H, W) grey in [0, 1] from (H, W) grey or (H, W, 3) RGB ``img`` in [0, 1]."""
+    from skimage.color import rgb2gray
+
     img = np.asarray(img, np.float32)
     if img.ndim == 2:
         return img
     if channel == "luminance":
-        return (img @ np.array([0.2125, 0.7154, 0.0721], np.float32)).astype(np.float32)
+        return rgb2gray(img).astype(np.float32)  # as the image readers convert colour
     return np.ascontiguousarray(img[..., "rgb".index(channel)])
 
 
 def thin_lines(grey: np.ndarray) -> np.ndarray:
     """Boolean (H, W): the pixels of ``grey`` that stand out of their local background as a
     thin line (hysteresis threshold from the frame's own noise, wide shapes left out)."""
-    from skimage.filters import apply_hysteresis_threshold, gaussian
+    from skimage.filters import apply_hysteresis_threshold
 
-    r = residual(gaussian(grey, sigma=SMOOTH_PX, preserve_range=True))
-    sigma = noise_sigma(r)
-    b = apply_hysteresis_threshold(
-        r, max(K_LOW * sigma, FLOOR_LOW), max(K_HIGH * sigma, FLOOR_HIGH)
-    )
+    r = smooth_residual(grey)
+    b = apply_hysteresis_threshold(r, *thresholds(noise_sigma(r)))
     return b & ~grow(wide_shapes(b), 2)
 
 
@@ -84,6 +83,18 @@ def residual(x: np.ndarray, block: int = 31) -> np.ndarray:
     from skimage.filters import threshold_local
 
     return (x - threshold_local(x, block_size=block, method="gaussian")).astype(np.float32)
+
+
+def smooth_residual(grey: np.ndarray) -> np.ndarray:
+    """The residual of ``grey`` after a Gaussian of :data:`SMOOTH_PX` (sensor noise, JPEG)."""
+    from skimage.filters import gaussian
+
+    return residual(gaussian(grey, sigma=SMOOTH_PX, preserve_range=True))
+
+
+def thresholds(sigma: float) -> tuple[float, float]:
+    """(low, high) hysteresis thresholds for a residual of noise ``sigma``."""
+    return max(K_LOW * sigma, FLOOR_LOW), max(K_HIGH * sigma, FLOOR_HIGH)
 
 
 def noise_sigma(r: np.ndarray) -> float:
@@ -191,22 +202,17 @@ class CameraView:
         return 1.0 - x if self.crack == "dark" else x
 
     def _binary(self, grey: np.ndarray) -> np.ndarray:
-        from skimage.filters import apply_hysteresis_threshold, gaussian
+        from skimage.filters import apply_hysteresis_threshold
 
-        low, high = self._thresholds
-        smooth = gaussian(grey, sigma=SMOOTH_PX, preserve_range=True)  # sensor noise, JPEG
-        return apply_hysteresis_threshold(residual(smooth), low, high)
+        return apply_hysteresis_threshold(smooth_residual(grey), *self._thresholds)
 
     def _start(self, grey: np.ndarray) -> None:
-        from skimage.filters import gaussian
-
-        sigma = noise_sigma(residual(gaussian(grey, sigma=SMOOTH_PX, preserve_range=True)))
-        self._thresholds = (max(K_LOW * sigma, FLOOR_LOW), max(K_HIGH * sigma, FLOOR_HIGH))
+        self._thresholds = thresholds(noise_sigma(smooth_residual(grey)))  # kept: see (4)
         self._ref = grey
         b0 = self._binary(grey)
         wide = wide_shapes(b0)
         if self.mouth == "auto":
-            self.mouth = self._guess_mouth(b0, wide)
+            self.mouth = self._guess_mouth(b0)
         if self.mouth is None:
             self.mouth = "auto"  # nothing touches an edge yet: decided on a later frame
             return
@@ -238,7 +244,7 @@ class CameraView:
                 keep -= set(np.unique(lab[edge_band(binary.shape, other, px)]).tolist())
         return np.isin(lab, sorted(keep))
 
-    def _guess_mouth(self, b0: np.ndarray, wide: np.ndarray) -> str | None:
+    def _guess_mouth(self, b0: np.ndarray) -> str | None:
         """The edge touched by the largest shape that touches one edge only (a notch or a
         crack; a ruler strip or a frame border touches several)."""
         from skimage.measure import label
