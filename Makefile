@@ -20,6 +20,7 @@ lint: setup
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) scripts/check_modules.py
+	$(PY) scripts/check_imports.py
 
 clean:
 	rm -rf .venv .venv-lava demo-out bench-out .pytest_cache .ruff_cache

@@ -69,7 +69,7 @@ def run(ctx) -> str:
     ]
     timing, ops = [], []
     for key, run_name in RUNS.items():
-        from edge_shm.training.checkpoint import load_run
+        from edge_shm.runs import load_run
 
         model, _ = load_run(ctx.work / run_name)
         graph = model.lower()

@@ -24,7 +24,7 @@ def _median_ms(fn, n: int, warmup: int = 3) -> float:
 def _latencies(run_dir, onnx_path, frame: np.ndarray, n: int) -> tuple[float, float]:
     """(torch eager ms, ONNX Runtime ms) per step, batch 1, one 96 x 132 frame."""
     from edge_shm.firmware_sim.onnx_runner import OnnxStepper
-    from edge_shm.training.checkpoint import load_run
+    from edge_shm.runs import load_run
 
     model, _ = load_run(run_dir)
     x = torch.from_numpy(frame[None, None])

@@ -74,11 +74,13 @@ def run(ctx) -> str:
     from edge_shm.profile.devices import load_devices
     from edge_shm.profile.profiler import load_windows, profile_model
     from edge_shm.reports.evaluation import write_evaluation
+    from edge_shm.reports.plots import run_loss_curve
     from edge_shm.training import TrainConfig, load_run, train
 
     lib = read_library(ctx.crack_library(), load_physics=False)
     run_dir = ctx.work / "run-forecast-snn"
-    metrics = train(lib, run_dir, TrainConfig(epochs=EPOCHS, **CONFIG), resume=True)
+    cfg = TrainConfig(epochs=EPOCHS, **CONFIG)
+    metrics = train(lib, run_dir, cfg, resume=True, on_checkpoint=run_loss_curve)
     evals, models = {}, {}
     for key, path in (
         ("forecast", run_dir),

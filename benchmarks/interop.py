@@ -18,7 +18,7 @@ SEQUENCES = 8
 def run(ctx) -> str:
     from edge_shm.data.library import read_library
     from edge_shm.export.nir_consumer_run import interop_rows
-    from edge_shm.training.checkpoint import load_run
+    from edge_shm.runs import load_run
 
     frames = read_library(ctx.crack_library(), load_physics=False).split_frames("test")
     frames = frames[:SEQUENCES]

@@ -83,7 +83,7 @@ def _tip_errors(ctx, method: str) -> list[np.ndarray]:
     from edge_shm.onsite.loop import ForecastLoop, LoopConfig
     from edge_shm.onsite.sources import Arrival
     from edge_shm.onsite.streaming import StreamingForecaster, WindowRerunForecaster
-    from edge_shm.training.checkpoint import load_run
+    from edge_shm.runs import load_run
 
     lib = read_library(ctx.crack_library(), load_physics=False)
     test = lib.split_frames("test")

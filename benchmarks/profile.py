@@ -8,7 +8,7 @@ from edge_shm.profile.devices import load_devices
 from edge_shm.profile.energy import energy_report
 from edge_shm.profile.memory import memory_report
 from edge_shm.profile.profiler import load_windows, profile_model
-from edge_shm.training.checkpoint import load_run
+from edge_shm.runs import load_run
 
 DEVICES = ("loihi", "arm-cortex-a", "asic-45nm-fp32", "asic-45nm-int8")
 BUDGETS = ("mcu-256k", "mcu-512k", "loihi2-core")

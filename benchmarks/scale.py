@@ -137,7 +137,7 @@ def _training(lib: Path, tmp: Path) -> list[str]:
 
 PROBE = """
 import sys
-from edge_shm.training.dataset import WindowDataset, open_for_training
+from edge_shm.data.window_dataset import WindowDataset, open_for_training
 lib, _ = open_for_training(sys.argv[1], "lazy")
 lib.fingerprint()
 WindowDataset(lib, "train").windows(range(64))

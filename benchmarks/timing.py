@@ -59,13 +59,15 @@ def _library(ctx, name: str, samples: int, seed: int, **options):
 
 
 def _train(ctx, lib):
+    from edge_shm.evaluation.band_fit import write_band
+    from edge_shm.reports.plots import run_loss_curve
     from edge_shm.training import TrainConfig, train
-    from edge_shm.training.band import write_band
     from edge_shm.training.loop import training_data
 
     run_dir = ctx.work / "run-motion-snn"
     cfg = TrainConfig(epochs=EPOCHS, **CONFIG)
-    metrics = train(lib, run_dir, cfg, resume=True, data=training_data(lib, cfg))
+    data = training_data(lib, cfg)
+    metrics = train(lib, run_dir, cfg, resume=True, data=data, on_checkpoint=run_loss_curve)
     band = write_band(run_dir, lib)
     return run_dir, metrics, band
 
@@ -82,9 +84,9 @@ def _methods(model, pixel):
 
 
 def _score(lib, methods, n_in: int):
+    from edge_shm.data.splits import library_cycles
     from edge_shm.evaluation.evaluate import baseline_notes, test_context
     from edge_shm.evaluation.horizons import horizon_scores
-    from edge_shm.training.motion import library_cycles
 
     cycles = library_cycles(lib)
     _, context = test_context(lib)
@@ -230,9 +232,9 @@ def _calibrations(ctx, model, lib) -> list[str]:
     """int8 and Loihi fixed point from 16 train sequences; the integer engine's forecasts
     against the float ONNX export's on 8 test sequences."""
     from edge_shm.calibration.calibrate import calibrate
+    from edge_shm.data.splits import library_cycles
     from edge_shm.firmware_sim.artefacts import run_artefact
     from edge_shm.firmware_sim.codec import graph_inputs
-    from edge_shm.training.motion import library_cycles
 
     cycles = library_cycles(lib)
     train, test = lib.indices("train")[:16], lib.indices("test")[:8]

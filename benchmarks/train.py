@@ -20,8 +20,9 @@ from edge_shm.data.library import read_library
 from edge_shm.jsonio import read_json
 from edge_shm.reports.comparison import write_comparison
 from edge_shm.reports.evaluation import write_evaluation
+from edge_shm.reports.plots import run_loss_curve
+from edge_shm.runs import load_run
 from edge_shm.training import TrainConfig, train
-from edge_shm.training.checkpoint import load_run
 
 SNN_EPOCHS = int(os.environ.get("BENCH_SNN_EPOCHS", 12))
 SNN_MSE_EPOCHS = int(os.environ.get("BENCH_SNN_MSE_EPOCHS", 5))
@@ -40,7 +41,7 @@ def run(ctx) -> str:
     for name, cfg in RUNS.items():
         path = ctx.work / name
         t0 = time.perf_counter()
-        metrics = train(lib, path, cfg, resume=True)
+        metrics = train(lib, path, cfg, resume=True, on_checkpoint=run_loss_curve)
         wall = time.perf_counter() - t0
         model, config = load_run(path)
         write_evaluation(model, config, lib, path)

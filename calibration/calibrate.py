@@ -24,8 +24,8 @@ import math
 
 import numpy as np
 
-from edge_shm.calibration.fixed import FixedGraph, FixedLayer
 from edge_shm.errors import UserError
+from edge_shm.firmware_sim.fixed_graph import FixedGraph, FixedLayer
 from edge_shm.graph import DeploymentGraph
 from edge_shm.graph.nodes import Conv
 from edge_shm.neuro.conv import conv2d

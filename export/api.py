@@ -93,7 +93,7 @@ def export_run(
     from edge_shm.data.frames import check_frame_shape
     from edge_shm.export.targets import get_target
     from edge_shm.export.verify import held_out_frames
-    from edge_shm.training.checkpoint import load_run
+    from edge_shm.runs import load_run
 
     t = get_target(target)
     inputs = [run_dir] + ([frames] if frames is not None else [])

@@ -26,10 +26,10 @@ VERIFY_SEQUENCES = 2
 
 
 def export_fixed(run_dir, calib_dir, out, verify: bool = True, frames=None, log=print) -> dict:
-    from edge_shm.calibration.fixed import FixedGraph
     from edge_shm.export.api import is_export
     from edge_shm.export.verify import held_out_frames
-    from edge_shm.training.checkpoint import load_run
+    from edge_shm.firmware_sim.fixed_graph import FixedGraph
+    from edge_shm.runs import load_run
 
     (out,) = plan_outputs(
         [Output(Path(out), "export folder", True, is_export)],

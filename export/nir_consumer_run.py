@@ -138,7 +138,7 @@ def verify_in_consumer(model, path: Path, frames: np.ndarray, consumer: str) -> 
     import nir
 
     from edge_shm.export.reference import torch_trace
-    from edge_shm.export.verify import merge, spike_report
+    from edge_shm.export.spikes import merge, spike_report
     from edge_shm.graph.nir_io import from_nir
 
     version = installed(consumer)

@@ -17,19 +17,21 @@ from pathlib import Path
 
 import numpy as np
 
-from edge_shm.errors import UserError
-
-# Acceptance tolerances (issue 4).
-ONNX_TOL = 1e-5
-FRAME_TOL = 1e-4
-SPIKE_AGREEMENT = 0.9999
-THRESHOLD_TOL = 1e-5
+from edge_shm.export.spikes import (  # noqa: F401  (re-exported)
+    FRAME_TOL,
+    ONNX_TOL,
+    SPIKE_AGREEMENT,
+    THRESHOLD_TOL,
+    compare_spikes,
+    merge,
+    spike_report,
+)
 
 
 def held_out_frames(config: dict, frames_arg=None) -> tuple[np.ndarray | None, str]:
     """(frames (N, T, H, W), where they came from) or (None, why there are none)."""
-    from edge_shm.data.frames import load_stack
     from edge_shm.data.library import is_library
+    from edge_shm.data.stack import load_stack
 
     if frames_arg is not None and is_library(frames_arg):
         from edge_shm.data.library import read_library
@@ -53,98 +55,6 @@ def held_out_frames(config: dict, frames_arg=None) -> tuple[np.ndarray | None, s
             )
         return None, f"the library {lib_path} has no test split"
     return None, f"the library named in config.json ({lib_path}) does not exist here"
-
-
-def compare_spikes(ref, ref_v, got, vth: float) -> dict:
-    """Agreement of two spike tensors; every disagreement must sit within rounding of vth."""
-    ref, got = np.asarray(ref, bool), np.asarray(got, bool)
-    diff = ref != got
-    near = np.abs(np.asarray(ref_v, np.float64) - vth) < THRESHOLD_TOL
-    return {
-        "spikes": int(ref.size),
-        "spike_rate": float(ref.mean()),
-        "disagree": int(diff.sum()),
-        "agreement": float(1 - diff.mean()),
-        "unexplained": int((diff & ~near).sum()),
-    }
-
-
-def spike_report(ref, got_spikes: dict, got_prediction, thresholds: dict) -> dict:
-    """Per-layer agreement of one sequence (``ref`` a SequenceTrace), layers in signal order.
-
-    A threshold tie at the first disagreement (the earliest step, the earliest layer) is the
-    cause; every later disagreement in the sequence follows from that flip through the state and
-    the next layers, so the sequence counts as a tie sequence, not as unexplained.
-    """
-    if set(got_spikes) != set(ref.spikes):
-        raise UserError(
-            f"the artefact's spiking layers {sorted(got_spikes)} differ from the "
-            f"model's {sorted(ref.spikes)}"
-        )
-    layers = {
-        k: compare_spikes(ref.spikes[k], ref.v_pre[k], got_spikes[k], thresholds[k])
-        for k in ref.spikes
-    }
-    total = sum(r["spikes"] for r in layers.values())
-    disagree = sum(r["disagree"] for r in layers.values())
-    unexplained = sum(r["unexplained"] for r in layers.values())
-    tie = False
-    if disagree:
-        diffs = {
-            k: np.asarray(ref.spikes[k], bool) != np.asarray(got_spikes[k], bool) for k in layers
-        }
-        first_t = min(
-            int(np.argmax(d.reshape(len(d), -1).any(axis=1))) for d in diffs.values() if d.any()
-        )
-        for k, d in diffs.items():
-            if d[first_t].any():
-                near = np.abs(np.asarray(ref.v_pre[k][first_t], np.float64) - thresholds[k])
-                tie = bool(np.all(near[d[first_t]] < THRESHOLD_TOL))
-                break
-        if tie:
-            unexplained = 0
-    return {
-        "layers": layers,
-        "agreement": 1 - disagree / total if total else 1.0,
-        "unexplained": unexplained,
-        "tie": tie,
-        "max_abs_frame_diff": float(np.abs(ref.prediction - got_prediction).max()),
-    }
-
-
-def merge(reps: list[dict], frames: np.ndarray) -> dict:
-    total = sum(sum(r["spikes"] for r in x["layers"].values()) for x in reps)
-    disagree = sum(sum(r["disagree"] for r in x["layers"].values()) for x in reps)
-    frame_diffs = [x["max_abs_frame_diff"] for x in reps]
-    clean = [x["max_abs_frame_diff"] for x in reps if not x["tie"]]
-    out = {
-        "sequences": int(frames.shape[0]),
-        "frames_per_sequence": int(frames.shape[1]),
-        "spikes_compared": int(total),
-        "spike_rate": float(
-            sum(sum(r["spike_rate"] * r["spikes"] for r in x["layers"].values()) for x in reps)
-            / total
-        )
-        if total
-        else 0.0,
-        "agreement": 1 - disagree / total if total else 1.0,
-        "disagree": int(disagree),
-        "unexplained": sum(x["unexplained"] for x in reps),
-        "max_abs_frame_diff": max(frame_diffs),
-        "sequences_with_ties": sum(1 for x in reps if x["tie"]),
-        "tolerance": {"agreement": SPIKE_AGREEMENT, "frame": FRAME_TOL},
-        "max_abs_frame_diff_tie_free": max(clean) if clean else None,
-    }
-    ok_frames = bool(np.all(np.isfinite(frame_diffs)))
-    free = out["max_abs_frame_diff_tie_free"]
-    out["ok"] = bool(
-        ok_frames
-        and out["agreement"] >= SPIKE_AGREEMENT
-        and out["unexplained"] == 0
-        and free is not None
-        and free <= FRAME_TOL
-    )
-    return out
 
 
 def verify_onnx(model, path, frames: np.ndarray) -> dict:

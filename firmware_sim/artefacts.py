@@ -26,8 +26,8 @@ ALLOWED = {
 
 def artefact_kind(path: Path) -> tuple[str, Path]:
     """(``onnx`` | ``nir`` | ``bundle``, the file or folder to open)."""
-    from edge_shm.calibration.fixed import is_calibration
     from edge_shm.firmware_sim.bundle import is_bundle
+    from edge_shm.firmware_sim.fixed_graph import is_calibration
 
     path = Path(path)
     if not path.exists():
@@ -92,7 +92,7 @@ def artefact_codec(kind: str, path: Path):
 
         return codec_from_dict(read_bundle(path).graph().codec)
     if kind == "calibration":
-        from edge_shm.calibration.fixed import FixedGraph
+        from edge_shm.firmware_sim.fixed_graph import FixedGraph
 
         return codec_from_dict(FixedGraph.load(path).codec)
     from edge_shm.graph.nir_io import read_nir
@@ -106,7 +106,7 @@ def frame_shape(kind: str, path: Path, backend: str) -> tuple[int, int]:
 
         return tuple(read_bundle(path).manifest.frame_shape)
     if kind == "calibration":
-        from edge_shm.calibration.fixed import FixedGraph
+        from edge_shm.firmware_sim.fixed_graph import FixedGraph
 
         return FixedGraph.load(path).frame_shape
     return tuple(open_stepper(kind, path, backend).frame_shape)
@@ -134,7 +134,7 @@ def _run_graph(kind: str, path: Path, backend: str, frames: np.ndarray) -> np.nd
 
     check_frame_shape(frames, frame_shape(kind, path, backend), "the artefact")
     if kind == "calibration":
-        from edge_shm.calibration.fixed import FixedGraph
+        from edge_shm.firmware_sim.fixed_graph import FixedGraph
         from edge_shm.firmware_sim.int_engine import IntEngine
 
         fixed = FixedGraph.load(path)

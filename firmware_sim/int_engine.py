@@ -1,6 +1,6 @@
 """The integer firmware engine: a calibrated graph stepped with integer arithmetic only.
 
-Torch-free and Lava-free (numpy). It runs a :class:`~edge_shm.calibration.fixed.FixedGraph`
+Torch-free and Lava-free (numpy). It runs a :class:`~edge_shm.firmware_sim.fixed_graph.FixedGraph`
 frame by frame with the neuron-step interface of the float simulator (``initial_state``,
 ``step(frame, state) -> (prediction, state)``), every layer within the frame's step (Lava adds
 one step per synapse; its fixed-point runner re-aligns, so the two compare step for step).
@@ -122,7 +122,7 @@ def scatter_conv(x: np.ndarray, weight: np.ndarray, stride, padding, dilation, o
 
 
 class IntEngine:
-    """Steps a :class:`~edge_shm.calibration.fixed.FixedGraph` with integer arithmetic."""
+    """Steps a :class:`~edge_shm.firmware_sim.fixed_graph.FixedGraph` with integer arithmetic."""
 
     def __init__(self, fixed):
         self.fixed = fixed

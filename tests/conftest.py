@@ -34,6 +34,7 @@ def lava_python() -> Path:
 
 
 def _tiny_run(lib, out: Path, model: str, epochs: int, windows: int) -> Path:
+    from edge_shm.reports.plots import run_loss_curve
     from edge_shm.training import TrainConfig, train
 
     cfg = TrainConfig(
@@ -44,7 +45,7 @@ def _tiny_run(lib, out: Path, model: str, epochs: int, windows: int) -> Path:
         max_train_windows=windows,
         seed=0,
     )
-    train(lib, out, cfg, resume=False)
+    train(lib, out, cfg, resume=False, on_checkpoint=run_loss_curve)
     return out
 
 
@@ -73,7 +74,7 @@ def spiking_snn_run(snn_run_dir, tmp_path_factory) -> Path:
     import torch
 
     from edge_shm.jsonio import read_json, write_json
-    from edge_shm.training.checkpoint import load_run, save_tensors
+    from edge_shm.runs import load_run, save_tensors
 
     out = tmp_path_factory.mktemp("runs") / "snn-spiking"
     shutil.copytree(snn_run_dir, out)

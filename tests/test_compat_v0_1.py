@@ -61,7 +61,7 @@ TOLERANCE = 1e-4
 @pytest.mark.parametrize("run", ["run-snn", "run-lstm"])
 def test_runs_load_and_forecast_as_before(old, expected, run):
     from edge_shm.evaluation.forecast import streaming_rollout
-    from edge_shm.training.checkpoint import load_run
+    from edge_shm.runs import load_run
 
     model, config = load_run(old / run)
     assert model.name == config["model"]

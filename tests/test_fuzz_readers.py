@@ -97,7 +97,7 @@ paths = st.lists(st.integers(0, 50), min_size=1, max_size=5)
 @FUZZ
 @given(path=paths, value=json_values)
 def test_run_config_fields(tmp_path_factory, path, value):
-    from edge_shm.training.checkpoint import load_run
+    from edge_shm.runs import load_run
 
     run = tmp_path_factory.mktemp("run") / "run"
     shutil.copytree(FIXTURE / "run-snn", run)
@@ -109,7 +109,7 @@ def test_run_config_fields(tmp_path_factory, path, value):
 @FUZZ
 @given(data=json_values)
 def test_any_json_as_a_run_config(tmp_path_factory, data):
-    from edge_shm.training.checkpoint import read_run_config
+    from edge_shm.runs import read_run_config
 
     run = tmp_path_factory.mktemp("run") / "run"
     shutil.copytree(FIXTURE / "run-snn", run)
@@ -131,7 +131,7 @@ def calibration(tmp_path_factory) -> Path:
 def _reseal(folder: Path, meta: dict) -> None:
     import hashlib
 
-    from edge_shm.calibration.fixed import values_sha256
+    from edge_shm.firmware_sim.fixed_graph import values_sha256
 
     meta["tensors_sha256"] = hashlib.sha256((folder / "tensors.npz").read_bytes()).hexdigest()
     try:
@@ -144,7 +144,7 @@ def _reseal(folder: Path, meta: dict) -> None:
 @FUZZ
 @given(path=paths, value=json_values)
 def test_calibration_values(calibration, path, value):
-    from edge_shm.calibration.fixed import FixedGraph
+    from edge_shm.firmware_sim.fixed_graph import FixedGraph
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "c"
@@ -157,7 +157,7 @@ def test_calibration_values(calibration, path, value):
 @FUZZ
 @given(pick=st.integers(0, 100), array=arrays)
 def test_calibration_tensors(calibration, pick, array):
-    from edge_shm.calibration.fixed import FixedGraph
+    from edge_shm.firmware_sim.fixed_graph import FixedGraph
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "c"

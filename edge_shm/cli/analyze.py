@@ -25,7 +25,7 @@ def analyze(
     from edge_shm.errors import UserError
     from edge_shm.outputs import Output, owned, plan_outputs
     from edge_shm.reports.analyze import analyze_runs
-    from edge_shm.training.checkpoint import is_run
+    from edge_shm.runs import is_run
 
     for r in runs:
         if not is_run(r):

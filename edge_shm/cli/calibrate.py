@@ -26,10 +26,10 @@ def calibrate(
     from edge_shm.calibration.calibrate import MIN_SEQUENCES
     from edge_shm.calibration.calibrate import calibrate as run_calibration
     from edge_shm.data.library import read_library
+    from edge_shm.data.splits import library_cycles
     from edge_shm.firmware_sim.codec import graph_inputs
     from edge_shm.outputs import Output, atomic_dir, owned, plan_outputs
-    from edge_shm.training.checkpoint import load_run
-    from edge_shm.training.motion import library_cycles
+    from edge_shm.runs import load_run
 
     if target not in ("loihi", "int8"):
         raise UserError(f"unknown calibration target {target!r}; choose loihi or int8")

@@ -129,7 +129,7 @@ def simulate(
     output: Path = typer.Option(..., "-o", "--output", help="Output folder."),
 ) -> None:
     """Run an exported artefact on a frame sequence; write forecasts (.npy and PNG)."""
-    from edge_shm.data.frames import load_stack
+    from edge_shm.data.stack import load_stack
     from edge_shm.firmware_sim.artefacts import artefact_kind, choose_backend, run_artefact
     from edge_shm.jsonio import write_json
     from edge_shm.outputs import Output, atomic_dir, owned, plan_outputs

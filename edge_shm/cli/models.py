@@ -86,14 +86,15 @@ def train(
 
     Under `torchrun --nproc-per-node N -m edge_shm train ...` N processes train one model with
     the same global --batch-size (docs/scale-out.md)."""
+    from edge_shm.data.splits import train_and_validation
+    from edge_shm.data.window_dataset import open_for_training
     from edge_shm.models import model_class
+    from edge_shm.reports.plots import run_loss_curve
+    from edge_shm.runs import run_output
     from edge_shm.training import TrainConfig
     from edge_shm.training import train as run_training
-    from edge_shm.training.checkpoint import run_output
-    from edge_shm.training.dataset import open_for_training
     from edge_shm.training.distributed import is_main_process, resolve_device, teardown
     from edge_shm.training.loop import training_data
-    from edge_shm.training.motion import train_and_validation
 
     model_class(model)
     cfg = TrainConfig(
@@ -133,14 +134,16 @@ def train(
     bar = progress_bar(f"training {model}", max(0, epochs - done) * n)
     try:
         with bar if main else contextlib.nullcontext() as advance:
-            metrics = run_training(lib, output, cfg, resume, advance, device, workers, examples)
+            metrics = run_training(
+                lib, output, cfg, resume, advance, device, workers, examples, run_loss_curve
+            )
     finally:
         teardown()
     if not main:
         return
     what = f"{loss} loss, per pixel"
     if model_class(model).capabilities.inputs == "motion":
-        from edge_shm.training.band import HORIZONS, write_band
+        from edge_shm.evaluation.band_fit import HORIZONS, write_band
 
         with progress_bar("calibrating the forecast band", HORIZONS) as advance:
             band = write_band(output, lib, advance)
@@ -174,7 +177,7 @@ def evaluate(
     from edge_shm.data.frames import check_frame_shape
     from edge_shm.data.library import read_library
     from edge_shm.reports.evaluation import write_evaluation
-    from edge_shm.training.checkpoint import load_run, read_run_config
+    from edge_shm.runs import load_run, read_run_config
     from edge_shm.training.distributed import resolve_device
 
     dev = resolve_device(device)

@@ -41,7 +41,7 @@ def profile(
     from edge_shm.profile.devices import get_device
     from edge_shm.profile.profiler import check_positive, run_profile
     from edge_shm.reports.profile import console_table, write_profile
-    from edge_shm.training.checkpoint import read_run_config
+    from edge_shm.runs import read_run_config
     from edge_shm.training.distributed import resolve_device
 
     dev = get_device(device, devices_file)
@@ -55,7 +55,7 @@ def profile(
     config = read_run_config(run)
     fixed = None
     if calibration is not None:
-        from edge_shm.calibration.fixed import FixedGraph
+        from edge_shm.firmware_sim.fixed_graph import FixedGraph
 
         fixed = FixedGraph.load(calibration)
         if fixed.run_sha256 != config.get("weights_sha256"):

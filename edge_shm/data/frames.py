@@ -205,18 +205,3 @@ def load_frames(src: str | os.PathLike) -> np.ndarray:
     if src.suffix.lower() in IMAGE_SUFFIXES:
         return read_image(src)
     raise UserError(f"{src}: expected a .npy array, a {IMAGE_FORMATS} image or a folder of images")
-
-
-def load_stack(src: str | os.PathLike) -> np.ndarray:
-    """Sequences (N, T, H, W) float32 from any source of :func:`load_frames`, or a library's
-    test split; (T, H, W) and single images become one sequence."""
-    from edge_shm.data.library import is_library, read_library
-
-    if Path(src).is_file() and is_library(src):
-        return read_library(src, load_physics=False).split_frames("test")
-    arr = load_frames(src)
-    if arr.ndim == 2:
-        arr = arr[None]
-    if arr.ndim == 3:
-        arr = arr[None]
-    return check_frames(arr, f"{src}")

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from edge_shm.onsite.remaining import paris_extrapolate
+from edge_shm.evaluation.remaining import paris_extrapolate
 from edge_shm.vector import motion as M
 
 

@@ -12,22 +12,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from edge_shm.data.window_dataset import WindowDataset
 from edge_shm.evaluation.metrics import scores
-from edge_shm.training.sequence import rollout_window
+from edge_shm.evaluation.results import Evaluation, EvaluationArrays, OneStep, Rollout, RolloutStep
+from edge_shm.models.windows import rollout_window
 
 KEEP_WINDOWS = 8  # windows kept for the prediction picture
 
 
 def evaluate_sequence(model, lib, batch: int = 8):
-    from edge_shm.evaluation.evaluate import (
-        Evaluation,
-        EvaluationArrays,
-        OneStep,
-        Rollout,
-        RolloutStep,
-    )
     from edge_shm.evaluation.metrics import crack_thickness_px
-    from edge_shm.training.dataset import WindowDataset
 
     data = WindowDataset(lib, "test", n_out=lib.window_out)
     n_in, n_out = data.n_in, data.n_out

@@ -14,7 +14,7 @@ BACKENDS = ("torch", "onnx", "nir", "lava", "int")
 
 def open_model(path: Path, backend: str | None):
     """(meta, forecaster_for(n_in, horizon, binary)) for a run or an exported artefact."""
-    from edge_shm.training.checkpoint import is_run
+    from edge_shm.runs import is_run
 
     if backend is not None and backend not in BACKENDS:
         raise UserError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
@@ -25,7 +25,7 @@ def open_model(path: Path, backend: str | None):
                 f"export it first (edge-shm export {path} --target ...)"
             )
         from edge_shm.evaluation.forecast import TorchStepper
-        from edge_shm.training.checkpoint import load_run
+        from edge_shm.runs import load_run
 
         model, config = load_run(path, "cpu")
         stepper = TorchStepper(model)
@@ -62,7 +62,7 @@ def open_model(path: Path, backend: str | None):
 
         return meta, lambda n, h, b: WindowRerunForecaster(rerun, n, h, b, meta["shape"], codec)
     if kind == "calibration":
-        from edge_shm.calibration.fixed import FixedGraph
+        from edge_shm.firmware_sim.fixed_graph import FixedGraph
         from edge_shm.firmware_sim.int_engine import EngineStepper, IntEngine
 
         if backend != "int":
@@ -86,7 +86,7 @@ def _streaming(meta: dict, stepper, codec=None):
 
 def _band(run: Path) -> dict | None:
     """The run's forecast band: band.json (motion), else its evaluation's 90th percentiles."""
-    from edge_shm.onsite.band import evaluation_band, read_band
+    from edge_shm.evaluation.band import evaluation_band, read_band
 
     return read_band(run) or evaluation_band(run)
 

@@ -12,8 +12,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from edge_shm.onsite import remaining as R
-from edge_shm.onsite.band import forecast_band
+from edge_shm.evaluation import remaining
+from edge_shm.evaluation.band import forecast_band
 from edge_shm.onsite.sources import Arrival
 
 
@@ -32,7 +32,7 @@ class LoopConfig:
     a_offset_mm: float = 0.0
     trend: int = 3
     binary: bool = True
-    band: dict | None = None  # the forecast's tip-error band (edge_shm.onsite.band)
+    band: dict | None = None  # the forecast's tip-error band (edge_shm.evaluation.band)
 
 
 def geometry(frame: np.ndarray, pixel_mm: float, a_offset_mm: float = 0.0) -> dict:
@@ -129,13 +129,15 @@ class ForecastLoop:
         obs = geometry(arrival.frame, cfg.pixel_mm, cfg.a_offset_mm)
         a_now = obs.get("a_mm")
         a_list = [*self.a_obs, a_now]
-        growth = R.growth_per_frame(a_list, cfg.trend)
+        growth = remaining.growth_per_frame(a_list, cfg.trend)
         fc = self._forecast_records(forecasts)
-        used = R.forecast_within_band(
+        used = remaining.forecast_within_band(
             [f.get("a_mm") for f in fc], a_now, growth, [f["band_mm"] for f in fc]
         )
-        trend = None if a_now is None else R.frames_to_critical(a_now, cfg.critical_mm, growth)
-        ahead = R.first_horizon_reaching(used, cfg.critical_mm)
+        trend = (
+            None if a_now is None else remaining.frames_to_critical(a_now, cfg.critical_mm, growth)
+        )
+        ahead = remaining.first_horizon_reaching(used, cfg.critical_mm)
         if a_now is not None and a_now >= cfg.critical_mm:
             ahead = 0
         rec.update(
@@ -145,14 +147,14 @@ class ForecastLoop:
             growth_mm_per_frame=growth,
             forecast=fc,
             frames_to_critical={"trend": trend, "forecast": ahead},
-            baselines_a_mm=R.baseline_lengths(
+            baselines_a_mm=remaining.baseline_lengths(
                 a_list, [*self.cycles_obs, cycles], cfg.horizon, cfg.width_mm
             )
             if fc
             else {},
         )
         rec.update(self._life(a_list, [*self.cycles_obs, cycles], a_now, trend))
-        rec["warning"] = R.warning_level(a_now, cfg.critical_mm, cfg.horizon, trend, ahead)
+        rec["warning"] = remaining.warning_level(a_now, cfg.critical_mm, cfg.horizon, trend, ahead)
         if arrival.intake:
             rec["intake"] = camera_record(arrival.intake, obs, cfg.pixel_mm)
         rec["steps"] = self.forecaster.steps - steps
@@ -195,12 +197,12 @@ class ForecastLoop:
         out = {"paris": None, "cycles_to_critical": None}
         if cfg.stress_range_mpa and cfg.width_mm:
             a, n = (np.array(v) for v in zip(*pairs, strict=True))
-            fit = R.fit_paris(a, n, cfg.stress_range_mpa, cfg.width_mm)
+            fit = remaining.fit_paris(a, n, cfg.stress_range_mpa, cfg.width_mm)
             if fit is not None:
                 out["paris"] = fit.to_dict()
                 out["cycles_to_critical"] = {
                     "method": "paris",
-                    **R.cycles_to_critical(
+                    **remaining.cycles_to_critical(
                         fit, a_now, cfg.critical_mm, cfg.stress_range_mpa, cfg.width_mm
                     ),
                 }

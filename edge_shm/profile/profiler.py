@@ -148,7 +148,7 @@ def load_windows(library=None, frames=None, split="test", max_windows=None, n_in
         src = f"library `{library}` ({split} split, fingerprint {lib.fingerprint()})"
         pixel_mm = lib.pixel_mm
     else:
-        from edge_shm.data.frames import load_stack
+        from edge_shm.data.stack import load_stack
 
         arr = load_stack(frames)
         x = make_windows(arr, n_in or 3, 0, 0, max_windows)
@@ -172,7 +172,7 @@ def run_profile(
     torch_device=None,
 ) -> Profile:
     """Profile a run directory on ``device``."""
-    from edge_shm.training.checkpoint import load_run
+    from edge_shm.runs import load_run
 
     check_positive("--frame-rate", frame_rate_hz)
     budget_ram_kb = check_positive("--budget-ram", budget_ram_kb)

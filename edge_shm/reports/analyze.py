@@ -77,7 +77,7 @@ def analyze_runs(runs: list[Path], library: Path | None, out: Path, max_windows:
 
     from edge_shm.jsonio import write_json
     from edge_shm.outputs import atomic_dir
-    from edge_shm.training.checkpoint import load_run
+    from edge_shm.runs import load_run
 
     rows, hists = [], {}
     windows = None

@@ -48,7 +48,7 @@ class ComparisonRow:
 
 def load_row(run: Path) -> ComparisonRow:
     from edge_shm.models import model_class
-    from edge_shm.training.checkpoint import read_run_config
+    from edge_shm.runs import read_run_config
 
     config = read_run_config(run)
     cls = model_class(config["model"])

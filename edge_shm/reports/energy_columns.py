@@ -27,7 +27,7 @@ class EnergyColumns:
     def __call__(self, rows: list) -> None:
         from edge_shm.profile.energy import energy_report
         from edge_shm.profile.profiler import load_windows, profile_model
-        from edge_shm.training.checkpoint import load_run
+        from edge_shm.runs import load_run
 
         if self.library is not None and not Path(self.library).is_file():
             raise UserError(f"{self.library}: no such library file")

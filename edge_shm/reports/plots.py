@@ -65,6 +65,12 @@ def loss_curve(history: list[dict], path, title: str) -> Path:
     return save(fig, path)
 
 
+def run_loss_curve(folder, config: dict, history: list[dict]) -> Path:
+    """``loss.png`` of a run folder at a checkpoint (``train(on_checkpoint=...)``)."""
+    title = f"{config['model']} ({config['train']['loss']})"
+    return loss_curve(history, Path(folder) / "loss.png", title)
+
+
 def mae_per_step(ev, path, model_name: str) -> Path:
     """MAE per autoregressive rollout step (an :class:`Evaluation`), model and baselines."""
     steps = ev.rollout.steps

@@ -72,8 +72,9 @@ def _train_eval(lib_path: Path, run: Path, model: str, epochs: int, windows, pap
     from edge_shm.data.library import read_library
     from edge_shm.models import model_class
     from edge_shm.reports.evaluation import write_evaluation
+    from edge_shm.reports.plots import run_loss_curve
+    from edge_shm.runs import load_run
     from edge_shm.training import TrainConfig, train
-    from edge_shm.training.checkpoint import load_run
 
     lib = read_library(lib_path)
     cfg = TrainConfig(model=model, epochs=epochs, batch_size=8, max_train_windows=windows)
@@ -81,7 +82,7 @@ def _train_eval(lib_path: Path, run: Path, model: str, epochs: int, windows, pap
     if paper and preset:
         cfg.model_options = {**preset, "size": "paper"}
     log(f"reproduce: training {model} ({epochs} epochs) -> {run}")
-    train(lib, run, cfg)
+    train(lib, run, cfg, on_checkpoint=run_loss_curve)
     if not (run / "evaluation.json").is_file():
         m, config = load_run(run, "cpu")
         write_evaluation(m, config, lib, run)

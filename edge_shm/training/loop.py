@@ -20,31 +20,18 @@ import numpy as np
 import torch
 
 from edge_shm import __version__
+from edge_shm import runs as ck
+from edge_shm.data.window_dataset import WindowDataset, as_batch
 from edge_shm.errors import UserError
 from edge_shm.jsonio import read_json, write_json
 from edge_shm.models import build_model, count_parameters, model_class
+from edge_shm.models.windows import check_window
 from edge_shm.outputs import fix_mode, plan_outputs, record_written
-from edge_shm.training import checkpoint as ck
 from edge_shm.training import distributed
 from edge_shm.training.config import TrainConfig
-from edge_shm.training.dataset import WindowDataset, as_batch
 from edge_shm.training.losses import loss_fn
 from edge_shm.training.motion import MotionDataset, motion_loss
 from edge_shm.training.sequence import sampling_eta, sequence_loss
-
-
-def check_window(model: str, lib) -> tuple[int, int] | None:
-    """A sequence model's (n_in, n_out), refused unless the library's windows are its own;
-    None for next-frame models (any n_in -> 1)."""
-    from edge_shm.models import model_class
-
-    window = getattr(model_class(model), "window", None)
-    if window is not None and (lib.window_in, lib.window_out) != tuple(window):
-        raise UserError(
-            f"model {model!r} forecasts {window[0]} -> {window[1]} frames; the library "
-            f"{lib.path} has {lib.window_in} -> {lib.window_out} windows"
-        )
-    return window
 
 
 class TrainStep(torch.nn.Module):
@@ -83,12 +70,15 @@ def train(
     device=None,
     workers: int = 0,
     data=None,
+    on_checkpoint=None,
 ):
     """Train ``cfg.model`` on the library's train split; checkpoint after every epoch.
 
     ``workers`` processes read the batches (useful with a lazy library); under torchrun every
     process calls this and ``progress`` should be given to rank 0 only. ``data``: the
-    :func:`training_data` when already made.
+    :func:`training_data` when already made. ``on_checkpoint(folder, config, history)`` writes
+    extra files into the run folder at each checkpoint (the application layer draws
+    ``loss.png`` with it); training itself imports no report.
     """
     cfg.check()
     run_dir = Path(run_dir)
@@ -143,7 +133,7 @@ def train(
                     }
                 )
                 if procs.main:
-                    _checkpoint(work, model, opt, config, history)
+                    _checkpoint(work, model, opt, config, history, on_checkpoint)
                     work = _publish(work, run_dir)
                 distributed.barrier(procs)
         finally:
@@ -234,14 +224,13 @@ def _check_finite(model, total: float, epoch: int) -> None:
         )
 
 
-def _checkpoint(folder: Path, model, opt, config: dict, history: list) -> None:
-    from edge_shm.reports.plots import loss_curve
-
+def _checkpoint(folder: Path, model, opt, config: dict, history: list, extra=None) -> None:
     sha = ck.save_tensors(folder / "weights.safetensors", model.state_dict())
     ck.save_tensors(folder / "optimizer.safetensors", ck.optimizer_tensors(opt))
     write_json(folder / "config.json", dict(config, weights_sha256=sha))
     write_json(folder / "metrics.json", _metrics(history))
-    loss_curve(history, folder / "loss.png", f"{config['model']} ({config['train']['loss']})")
+    if extra is not None:
+        extra(folder, config, history)
     record_written(folder, ck.RUN_FILES, ck.RUN_KIND)
 
 

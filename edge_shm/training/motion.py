@@ -17,7 +17,7 @@ probability :data:`MIRROR_P`, the cycles hidden (the clock entries zeroed) with 
 :data:`DROP_CLOCK_P`, so the network also works where no cycle counter is known.
 
 The last :data:`VALIDATION_SHARE` of the train split's samples are held out: they calibrate the
-forecast's uncertainty band (:mod:`edge_shm.training.band`) and are never trained on.
+forecast's uncertainty band (:mod:`edge_shm.evaluation.band_fit`) and are never trained on.
 """
 
 from __future__ import annotations
@@ -26,31 +26,13 @@ import numpy as np
 import torch
 
 from edge_shm.data.lazy import iter_samples
+from edge_shm.data.splits import library_cycles, train_and_validation
 from edge_shm.errors import UserError
 from edge_shm.firmware_sim.codec import CLOCK
 from edge_shm.vector import motion as M
 
 MIRROR_P = 0.5
 DROP_CLOCK_P = 0.3
-VALIDATION_SHARE = 0.1
-
-
-def train_and_validation(lib) -> tuple[np.ndarray, np.ndarray]:
-    """Library indices of the train split's samples trained on, and of those held out."""
-    idx = lib.indices("train")
-    held = int(round(len(idx) * VALIDATION_SHARE)) if len(idx) >= 10 else 0
-    return idx[: len(idx) - held], idx[len(idx) - held :]
-
-
-def library_cycles(lib) -> np.ndarray | None:
-    """(N, T) load cycles of every frame, or None when the library has none (or bad ones)."""
-    c = lib.physics.get("frame_cycles") if lib.physics else None
-    if c is None:
-        return None
-    c = np.asarray(c, np.float64)
-    if c.shape != tuple(lib.frames.shape[:2]) or not np.all(np.isfinite(c)):
-        return None
-    return c
 
 
 class MotionDataset(torch.utils.data.Dataset):

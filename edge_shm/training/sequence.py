@@ -38,18 +38,3 @@ def sequence_loss(model, x, y, eta: float, gen: torch.Generator, part=None) -> t
         prev, state = model.step(inp, state)
         preds.append(prev)
     return torch.mean((torch.stack(preds, dim=1) - frames[:, 1:]) ** 2)
-
-
-@torch.no_grad()
-def rollout_window(model, x, n_out: int) -> torch.Tensor:
-    """n_in true frames, then n_out forecasts each fed back (state carried):
-    x (B, n_in, 1, H, W) -> (B, n_out, 1, H, W), clipped to [0, 1]."""
-    state = model.initial_state(x.shape[0], x.device)
-    out = None
-    for t in range(x.shape[1]):
-        out, state = model.step(x[:, t], state)
-    preds = [out.clamp(0, 1)]
-    while len(preds) < n_out:
-        out, state = model.step(preds[-1], state)
-        preds.append(out.clamp(0, 1))
-    return torch.stack(preds, dim=1)

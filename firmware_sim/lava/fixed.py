@@ -36,7 +36,7 @@ def _tap_kernel(c_out: int, kh: int, kw: int, tap: tuple[int, int], values) -> n
 
 
 def run_lava_fixed(fixed, frames: np.ndarray, sink_dir=None) -> dict:
-    """Run a ``loihi`` :class:`~edge_shm.calibration.fixed.FixedGraph` on frames (T, H, W):
+    """Run a ``loihi`` :class:`~edge_shm.firmware_sim.fixed_graph.FixedGraph` on frames (T, H, W):
     ``prediction`` (T, H', W'), ``readout`` (T, C, H, W) int64, ``spikes`` {lif: (T, C, H, W)},
     ``delays``, ``steps``, ``seconds``."""
     from lava.magma.core.run_conditions import RunSteps
@@ -143,7 +143,7 @@ def run_fixed(calib_dir, frames: np.ndarray, python=None) -> list[dict]:
 
     frames = np.asarray(frames, np.float32)
     if python is None and lava_importable():
-        from edge_shm.calibration.fixed import FixedGraph
+        from edge_shm.firmware_sim.fixed_graph import FixedGraph
 
         fixed = FixedGraph.load(calib_dir)
         return [run_lava_fixed(fixed, f) for f in frames]
@@ -179,7 +179,7 @@ def main(argv=None) -> int:
     import argparse
     import json
 
-    from edge_shm.calibration.fixed import FixedGraph
+    from edge_shm.firmware_sim.fixed_graph import FixedGraph
     from edge_shm.firmware_sim.lava import lifeline
 
     ap = argparse.ArgumentParser(description=main.__doc__)

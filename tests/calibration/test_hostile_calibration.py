@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edge_shm.calibration.fixed import FixedGraph, values_sha256
 from edge_shm.cli.main import main
 from edge_shm.errors import UserError
+from edge_shm.firmware_sim.fixed_graph import FixedGraph, values_sha256
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "v0_1"
 RUN, LIB = FIXTURE / "run-snn", FIXTURE / "library.h5"
@@ -335,7 +335,7 @@ def _verify(fixed, monkeypatch):
     import edge_shm.firmware_sim.lava.fixed as lava_fixed
     from edge_shm.export.fixed_point import describe_fixed, verify_fixed
     from edge_shm.firmware_sim.int_engine import IntEngine
-    from edge_shm.training.checkpoint import load_run
+    from edge_shm.runs import load_run
 
     monkeypatch.setattr(
         lava_fixed, "run_fixed", lambda folder, seqs: [IntEngine(fixed).run(s) for s in seqs]

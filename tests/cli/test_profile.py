@@ -114,7 +114,7 @@ def test_compare_energy_columns(
     snn_run_dir, lstm_run_dir, crack_lib, crack_lib_path, tmp_path, capsys
 ):
     from edge_shm.reports.evaluation import write_evaluation
-    from edge_shm.training.checkpoint import load_run
+    from edge_shm.runs import load_run
 
     runs = []
     for src in (snn_run_dir, lstm_run_dir):

@@ -10,8 +10,8 @@ import pytest
 
 from edge_shm.data.library import read_library
 from edge_shm.data.summary import summary
+from edge_shm.data.window_dataset import WindowDataset, open_for_training
 from edge_shm.errors import UserError
-from edge_shm.training.dataset import WindowDataset, open_for_training
 
 
 def test_lazy_library_reads_what_the_eager_one_holds(crack_lib_path, crack_lib):
@@ -62,7 +62,7 @@ def test_open_for_training_modes(crack_lib_path):
 def test_a_library_changed_under_a_worker_is_refused_in_one_line(tmp_path, crack_lib_path):
     import torch
 
-    from edge_shm.training.dataset import as_batch
+    from edge_shm.data.window_dataset import as_batch
     from edge_shm.training.loop import _batches
 
     path = tmp_path / "lib.h5"

@@ -8,8 +8,8 @@ from PIL import Image
 from edge_shm.data.generators import build_fcg, build_turing
 from edge_shm.data.importing import import_library
 from edge_shm.data.library import paper_split, read_library
+from edge_shm.data.window_dataset import WindowDataset
 from edge_shm.errors import UserError
-from edge_shm.training.dataset import WindowDataset
 
 
 def test_library_is_self_describing(crack_lib_path):

@@ -108,7 +108,7 @@ def test_evaluate_writes_reports_with_baselines(snn_run_dir, crack_lib, tmp_path
 def test_crack_map_is_scored_on_binary_libraries(snn_run_dir, crack_lib):
     from edge_shm.evaluation.evaluate import evaluate
     from edge_shm.evaluation.metrics import crack_map
-    from edge_shm.training.checkpoint import load_run
+    from edge_shm.runs import load_run
 
     model, _ = load_run(snn_run_dir)
     ev = evaluate(model, crack_lib, geometry=False)

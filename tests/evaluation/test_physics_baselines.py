@@ -11,7 +11,7 @@ from edge_shm.evaluation.physics_baselines import (
     WindowContext,
     constant_acceleration,
 )
-from edge_shm.onsite.remaining import paris_cycles_between, paris_extrapolate
+from edge_shm.evaluation.remaining import paris_cycles_between, paris_extrapolate
 from edge_shm.vector.motion import observe
 
 W = 10.0  # plate width, mm

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from edge_shm.models.base import count_parameters
-from edge_shm.training.checkpoint import load_run
+from edge_shm.runs import load_run
 
 RUN = Path(__file__).resolve().parents[2] / "examples" / "runs" / "forecast-snn"
 
@@ -42,7 +42,7 @@ MOTION = RUN.parent / "motion-snn"
 
 
 def test_shipped_motion_run_loads_with_its_codec_and_band():
-    from edge_shm.onsite.band import read_band
+    from edge_shm.evaluation.band import read_band
 
     model, config = load_run(MOTION)  # checks the weights' sha256 against config.json
     assert config["model"] == "motion-snn" and config["codec"] == model.codec.to_dict()

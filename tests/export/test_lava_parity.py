@@ -13,7 +13,7 @@ from edge_shm.export.reference import torch_trace
 from edge_shm.export.verify import THRESHOLD_TOL, spike_report
 from edge_shm.firmware_sim.bundle import read_bundle
 from edge_shm.firmware_sim.lava.host import run_bundle
-from edge_shm.training.checkpoint import load_run
+from edge_shm.runs import load_run
 
 
 @pytest.fixture(scope="module")

@@ -27,7 +27,7 @@ from edge_shm.export.verify import merge, spike_report
 from edge_shm.graph.nir_io import from_nir, to_nir
 from edge_shm.graph.nodes import LIF
 from edge_shm.jsonio import read_json
-from edge_shm.training.checkpoint import load_run
+from edge_shm.runs import load_run
 
 SHIPPED = Path(__file__).resolve().parents[2] / "examples" / "runs" / "forecast-snn"
 

@@ -13,7 +13,7 @@ from edge_shm.export.verify import THRESHOLD_TOL, spike_report
 from edge_shm.firmware_sim.nir_sim import NIRStepper
 from edge_shm.models.lowering import lower_conv
 from edge_shm.neuro.conv import conv2d
-from edge_shm.training.checkpoint import load_run
+from edge_shm.runs import load_run
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from edge_shm.evaluation.forecast import streaming_rollout
 from edge_shm.export.onnx import OPSET, export_onnx
 from edge_shm.firmware_sim.onnx_runner import OnnxStepper
 from edge_shm.firmware_sim.stepper import stream
-from edge_shm.training.checkpoint import load_run
+from edge_shm.runs import load_run
 
 
 @pytest.mark.parametrize("which", ["snn", "lstm"])

@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edge_shm.calibration.fixed import FixedGraph
 from edge_shm.cli import main
+from edge_shm.firmware_sim.fixed_graph import FixedGraph
 from edge_shm.firmware_sim.int_engine import IntEngine
 
 SHIPPED = Path(__file__).resolve().parents[2] / "examples" / "runs" / "forecast-snn"

@@ -65,8 +65,8 @@ def test_step_equals_forward_and_lowering_matches_torch():
 def firing_forecast_run(crack_lib, tmp_path_factory):
     """The forecasting SNN after one training step, scaled so that every layer fires."""
     from edge_shm.jsonio import write_json
+    from edge_shm.runs import save_tensors
     from edge_shm.training import TrainConfig, load_run, train
-    from edge_shm.training.checkpoint import save_tensors
 
     run = tmp_path_factory.mktemp("fsnn") / "run"
     cfg = TrainConfig(

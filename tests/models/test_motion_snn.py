@@ -70,7 +70,7 @@ def test_streaming_on_the_device_equals_windowed_forecasts(motion_run_dir, mixed
     scores: staggered states, one per window, equal to re-running each window."""
     from edge_shm.data.library import read_library
     from edge_shm.onsite.streaming import StreamingForecaster
-    from edge_shm.training.checkpoint import load_run
+    from edge_shm.runs import load_run
 
     model, _ = load_run(motion_run_dir)
     frames = read_library(mixed_lib_path).split_frames("test")[:3]

@@ -22,8 +22,8 @@ from edge_shm.jsonio import read_json, write_json
 from edge_shm.models import ModelConfig, register
 from edge_shm.models.chain import SpikingChain
 from edge_shm.models.lif import LIFBox
+from edge_shm.runs import save_tensors
 from edge_shm.training import TrainConfig, load_run, train
-from edge_shm.training.checkpoint import save_tensors
 
 
 @dataclass

@@ -8,7 +8,8 @@ import torch
 from edge_shm.cli import main
 from edge_shm.models import build_model, count_parameters
 from edge_shm.models.stclif import gates
-from edge_shm.training.sequence import rollout_window, sequence_loss
+from edge_shm.models.windows import rollout_window
+from edge_shm.training.sequence import sequence_loss
 
 MODELS = ("convlstm", "predrnnpp", "simvp", "stclif")
 H, W = 16, 24  # not square

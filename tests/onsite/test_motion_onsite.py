@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from edge_shm.cli import main
-from edge_shm.onsite.remaining import forecast_within_band
+from edge_shm.evaluation.remaining import forecast_within_band
 
 RUN = Path(__file__).resolve().parents[2] / "examples" / "runs" / "motion-snn"
 PIXEL_MM = 0.075

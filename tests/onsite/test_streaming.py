@@ -12,7 +12,7 @@ import torch
 from edge_shm.evaluation.forecast import TorchStepper, predict_next
 from edge_shm.evaluation.horizons import rollouts
 from edge_shm.onsite.streaming import StreamingForecaster, WindowRerunForecaster
-from edge_shm.training.checkpoint import load_run
+from edge_shm.runs import load_run
 
 SHIPPED = Path(__file__).resolve().parents[2] / "examples" / "runs" / "forecast-snn"
 H = 3

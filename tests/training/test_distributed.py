@@ -131,8 +131,8 @@ def test_split_batches_give_the_global_gradient_in_float64(libs):
     import torch
 
     from edge_shm.data.library import read_library
+    from edge_shm.data.window_dataset import WindowDataset
     from edge_shm.models import build_model
-    from edge_shm.training.dataset import WindowDataset
     from edge_shm.training.sequence import sequence_loss
 
     data = WindowDataset(read_library(libs["convlstm"]), "train", n_out=10)

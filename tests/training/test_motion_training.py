@@ -10,8 +10,8 @@ import torch
 
 from edge_shm.cli import main
 from edge_shm.data.library import read_library
+from edge_shm.evaluation.band import read_band
 from edge_shm.firmware_sim.codec import MotionCodec
-from edge_shm.onsite.band import read_band
 from edge_shm.training.motion import augment, train_and_validation
 from edge_shm.vector.motion import observe
 

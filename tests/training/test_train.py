@@ -8,13 +8,13 @@ import torch
 
 from edge_shm.errors import UserError
 from edge_shm.models import build_model
+from edge_shm.runs import load_run
 from edge_shm.training import TrainConfig, train
-from edge_shm.training.checkpoint import load_run
 from edge_shm.training.losses import crack_band, loss_fn
 
 
 def test_one_training_step_lowers_the_loss_on_a_fixed_batch(crack_lib):
-    from edge_shm.training.dataset import WindowDataset
+    from edge_shm.data.window_dataset import WindowDataset
 
     torch.manual_seed(0)
     x, y = WindowDataset(crack_lib, "train").batch(np.arange(8))
@@ -104,7 +104,7 @@ def test_missing_files_and_tampered_weights(snn_run_dir, tmp_path):
 
 
 def test_two_trainings_into_one_folder_are_refused(crack_lib, tmp_path):
-    from edge_shm.training.checkpoint import run_lock
+    from edge_shm.runs import run_lock
 
     cfg = TrainConfig(model="snn", epochs=1, batch_size=8, max_train_windows=8)
     with run_lock(tmp_path / "r"), pytest.raises(UserError, match="another training"):
@@ -128,7 +128,7 @@ def test_a_diverging_training_writes_nothing(crack_lib, tmp_path, monkeypatch):
 def test_weights_that_do_not_fit_name_the_tensor(snn_run_dir, tmp_path):
     import shutil
 
-    from edge_shm.training.checkpoint import save_tensors
+    from edge_shm.runs import save_tensors
 
     run = tmp_path / "r"
     shutil.copytree(snn_run_dir, run)
@@ -181,7 +181,7 @@ def test_a_lock_file_removed_while_locking_is_not_held(tmp_path, monkeypatch):
     import fcntl
     import os
 
-    from edge_shm.training import checkpoint
+    from edge_shm import runs as checkpoint
 
     lock = tmp_path / ".r.lock"
     real_flock, calls = fcntl.flock, []

@@ -28,11 +28,11 @@ from pathlib import Path
 import numpy as np
 
 from edge_shm.errors import UserError
+from edge_shm.firmware_sim.fixed_checks import TensorError, build, validate
 
 FORMAT_NAME = "edge-shm-calibration"
 FORMAT_VERSION = 2
 READABLE_VERSIONS = (1, 2)  # 1: no values_sha256
-TARGETS = ("loihi", "int8")
 
 
 @dataclass
@@ -100,7 +100,6 @@ class FixedGraph:
     # --- folder -----------------------------------------------------------------------------
     def save(self, folder: Path) -> None:
         """Write calibration.json and tensors.npz into ``folder`` (which must exist)."""
-        from edge_shm.calibration.checks import validate
         from edge_shm.jsonio import finite, write_json
 
         try:
@@ -127,7 +126,6 @@ class FixedGraph:
 
     @classmethod
     def load(cls, folder: str | Path) -> FixedGraph:
-        from edge_shm.calibration.checks import TensorError, build
         from edge_shm.jsonio import read_json
 
         folder = Path(folder)

@@ -7,7 +7,7 @@ import pytest
 from skimage.draw import line
 
 from edge_shm.data.generators.fcg import FCGParams, grow_crack
-from edge_shm.onsite import remaining as R
+from edge_shm.evaluation import remaining
 from edge_shm.onsite.loop import ForecastLoop, LoopConfig, geometry
 from edge_shm.onsite.sources import Arrival
 from edge_shm.onsite.streaming import StreamingForecaster
@@ -50,14 +50,14 @@ def test_frames_to_critical_on_a_straight_crack_growing_4_px_per_frame():
 
 
 def test_frames_to_critical_rules():
-    assert R.frames_to_critical(5.0, 4.0, 0.3) == 0.0
-    assert R.frames_to_critical(3.0, 4.5, 0.3) == pytest.approx(5.0)
-    assert R.frames_to_critical(3.0, 4.5, 0.0) is None
-    assert R.first_horizon_reaching([3.0, None, 4.6, 5.0], 4.5) == 3
-    assert R.warning_level(3.0, 4.5, 4, 5.0, None) == "watch"
-    assert R.warning_level(3.0, 4.5, 4, 3.0, None) == "alert"
-    assert R.warning_level(4.6, 4.5, 4, 0.0, 0) == "critical"
-    assert R.warning_level(None, 4.5, 4, None, None) == "unknown"
+    assert remaining.frames_to_critical(5.0, 4.0, 0.3) == 0.0
+    assert remaining.frames_to_critical(3.0, 4.5, 0.3) == pytest.approx(5.0)
+    assert remaining.frames_to_critical(3.0, 4.5, 0.0) is None
+    assert remaining.first_horizon_reaching([3.0, None, 4.6, 5.0], 4.5) == 3
+    assert remaining.warning_level(3.0, 4.5, 4, 5.0, None) == "watch"
+    assert remaining.warning_level(3.0, 4.5, 4, 3.0, None) == "alert"
+    assert remaining.warning_level(4.6, 4.5, 4, 0.0, 0) == "critical"
+    assert remaining.warning_level(None, 4.5, 4, None, None) == "unknown"
 
 
 @pytest.mark.parametrize("c, m", [(9.7e-12, 3.0), (2e-11, 3.4)])
@@ -66,19 +66,19 @@ def test_paris_fit_recovers_known_constants(c, m):
     0.01 mm increments, cut into its 8 frames: the fit finds C and m within 5 %."""
     p = FCGParams(paris_c=c, paris_m=m, increment_mm=0.01, shear_mean_mpa=0, shear_std_mpa=0)
     hist = grow_crack(np.tile([[180.0, 0.0]], (p.n_segments, 1)), p)
-    fit = R.fit_paris(hist.frames_tip_mm[:, 0], hist.frames_cycles, 180.0, p.width_mm)
+    fit = remaining.fit_paris(hist.frames_tip_mm[:, 0], hist.frames_cycles, 180.0, p.width_mm)
     assert fit.C == pytest.approx(c, rel=0.05)
     assert fit.m == pytest.approx(m, rel=0.05)
     # Cycles from the 4th frame to 8 mm: the fit against the simulation's own count.
     a3 = hist.frames_tip_mm[3, 0]
-    got = R.cycles_to_critical(fit, a3, 8.0, 180.0, p.width_mm)
+    got = remaining.cycles_to_critical(fit, a3, 8.0, 180.0, p.width_mm)
     i = int(np.argmax(hist.nodes_mm[:, 0] >= 8.0))
     assert got["cycles"] == pytest.approx(hist.cycles[i] - hist.frames_cycles[3], rel=0.05)
     assert got["low"] <= got["cycles"] <= got["high"]
 
 
 def test_paris_fit_needs_growth():
-    assert R.fit_paris([1.0, 1.0], [0, 10], 200, 10) is None
+    assert remaining.fit_paris([1.0, 1.0], [0, 10], 200, 10) is None
 
 
 def test_geometry_of_an_empty_frame():

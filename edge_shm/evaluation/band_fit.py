@@ -1,7 +1,7 @@
 """How sure a forecast is: the tip-error band of a run, calibrated on samples it never saw.
 
 After training, the run forecasts every window of its held-out validation samples (the last
-tenth of the train split, :data:`~edge_shm.training.motion.VALIDATION_SHARE`) 1 to
+tenth of the train split, :data:`~edge_shm.data.splits.VALIDATION_SHARE`) 1 to
 :data:`HORIZONS` frames ahead, exactly as ``evaluate`` does, and records per horizon the
 :data:`QUANTILE` quantile of the tip error divided by ``S + 1 px`` (S: the window's mean tip
 advance per frame) over the windows of a moving crack (S >= :data:`MOVING_PX`). On site the
@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from edge_shm.errors import UserError
-from edge_shm.onsite.band import FILE, FORMAT_NAME, FORMAT_VERSION, MOVING_PX
+from edge_shm.evaluation.band import FILE, FORMAT_NAME, FORMAT_VERSION, MOVING_PX
 
 QUANTILE = 0.9
 HORIZONS = 4
@@ -30,11 +30,11 @@ MAX_SAMPLES = 120
 
 def calibrate_band(model, lib, progress=None) -> dict:
     """The band of a motion network (see the module text) on ``lib``'s validation samples."""
+    from edge_shm.data.splits import library_cycles, train_and_validation
     from edge_shm.evaluation.evaluate import test_context
     from edge_shm.evaluation.forecast import frame_forecaster
     from edge_shm.evaluation.horizons import rollouts
     from edge_shm.evaluation.skill import encode_all, geometry_arrays
-    from edge_shm.training.motion import library_cycles, train_and_validation
     from edge_shm.vector import motion as M
 
     held = train_and_validation(lib)[1][:MAX_SAMPLES]
@@ -89,7 +89,7 @@ def write_band(run_dir, lib, progress=None) -> dict:
     """Calibrate the band of the motion run ``run_dir`` on ``lib`` and write its band.json."""
     from edge_shm.jsonio import write_json
     from edge_shm.outputs import record_written
-    from edge_shm.training.checkpoint import load_run
+    from edge_shm.runs import load_run
 
     model, _ = load_run(run_dir, "cpu")
     band = calibrate_band(model, lib, progress)

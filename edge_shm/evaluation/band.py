@@ -1,11 +1,11 @@
 """The tip-error band of a forecast, on site: how far from the truth it may be (torch-free).
 
-A motion run carries ``band.json`` (:mod:`edge_shm.training.band` calibrates it): per horizon k
-the ratio q_k of the 90th percentile of tip errors to ``S + 1 px`` on held-out windows of a
-moving crack; the band of a forecast is ``q_k (S + 1 px)``, S the window's mean tip advance per
-frame. A run of a pixel network has no such file: its band is the 90th percentile of the tip
-error at that horizon in its own ``evaluation.json`` (the same for every window), and a run
-with neither has no band (the forecast is then not used for the warning level).
+A motion run carries ``band.json`` (:mod:`edge_shm.evaluation.band_fit` calibrates it): per
+horizon k the ratio q_k of the 90th percentile of tip errors to ``S + 1 px`` on held-out
+windows of a moving crack; the band of a forecast is ``q_k (S + 1 px)``, S the window's mean tip
+advance per frame. A run of a pixel network has no such file: its band is the 90th percentile
+of the tip error at that horizon in its own ``evaluation.json`` (the same for every window), and a
+run with neither has no band (the forecast is then not used for the warning level).
 """
 
 from __future__ import annotations

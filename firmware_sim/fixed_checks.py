@@ -16,6 +16,8 @@ import numpy as np
 
 from edge_shm.errors import UserError
 
+TARGETS = ("loihi", "int8")  # the deployed precisions: Loihi 2 fixed point, int8 MCU
+
 INPUT_SCALES = (1, 255)  # calibrate.py: binary frames, else 8-bit pixels
 DECAY_UNITY = 4096  # dv of 4096: calibrate.py writes round(4096 dt / tau) in [0, 4096]
 MAX_EXP = 23  # m << e with m 8-bit signed stays within the int32 the folder stores
@@ -135,8 +137,6 @@ def build(cls_graph, cls_layer, meta: dict, arrays: dict):
 
 def validate(fixed) -> None:
     """Every number the integer engine and Lava fixed_pt use, in range (UserError)."""
-    from edge_shm.calibration.fixed import TARGETS
-
     if fixed.target not in TARGETS:
         raise UserError(f"unknown target {_short(fixed.target)}; known: {', '.join(TARGETS)}")
     shape = fixed.input_shape = ints(fixed.input_shape, "input_shape", 3, 1)
