@@ -3,12 +3,7 @@
 Held-out frames: the test split of the library named in the run's config.json when that file
 exists (the model never saw those samples), else frames given by the user (``--frames``).
 
-Spiking layers are compared by name (the deployment graph's LIF names), spike by spike, with
-each layer's own threshold. Threshold ties: a layer whose torch membrane lands within float
-rounding of its threshold (``THRESHOLD_TOL``) may spike in one runtime and not in the other;
-that flip then changes the frames downstream by a whole weight. Such a sequence is counted in
-``sequences_with_ties``: its spike disagreements must all follow from the tie, and the frame
-tolerance is checked on the tie-free sequences (at least one is required).
+Spikes and frames are compared by :mod:`edge_shm.export.spikes` (tolerances, threshold ties).
 """
 
 from __future__ import annotations
