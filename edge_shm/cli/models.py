@@ -103,7 +103,7 @@ def train(
     cfg.max_train_windows, cfg.schedule = max_windows, schedule
     cfg.crack_pixel_weight = crack_pixel_weight
     if paper_size:
-        preset = getattr(model_class(model).config_class, "PAPER", None)
+        preset = model_class(model).config_class.PAPER
         if not preset:
             raise UserError(f"--paper-size: model {model!r} has no paper-size preset")
         cfg.model_options = {**preset, "size": "paper"}

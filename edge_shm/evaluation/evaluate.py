@@ -40,7 +40,7 @@ def evaluate(model, lib, geometry: bool = True, split: str = "test") -> Evaluati
     model (n_in -> n_out windows: :mod:`edge_shm.evaluation.sequence`)."""
     from edge_shm.data.window_dataset import WindowDataset
 
-    if getattr(model, "window", None) is not None:
+    if model.window is not None:
         from edge_shm.models.windows import check_window
 
         check_window(model.name, lib)

@@ -68,7 +68,13 @@ def _check_type(where: str, name: str, value, hint) -> None:
 
 @dataclass
 class ModelConfig:
-    """Fields every model has: the frame size in px. Subclasses add theirs and ``check()``."""
+    """Fields every model has: the frame size in px. Subclasses add theirs and ``check()``.
+
+    ``PAPER``: the reference paper's full-size options of the model (``--paper-size``), or None
+    when the paper gives none.
+    """
+
+    PAPER: ClassVar[dict | None] = None
 
     height: int = 96
     width: int = 132
@@ -120,6 +126,11 @@ class Predictor(nn.Module):
     name: ClassVar[str] = ""
     config_class: ClassVar[type[ModelConfig]] = ModelConfig
     capabilities: ClassVar[Capabilities] = Capabilities(spiking=False, targets=("onnx",))
+    # A sequence model's own (n_in, n_out) windows (10 -> 10 for Turing patterns); None for a
+    # next-frame model, which takes any n_in frames and forecasts one.
+    window: ClassVar[tuple[int, int] | None] = None
+    # The profiler counts the elementwise work of its gates (LSTM-like cells) as operations.
+    gate_arithmetic: ClassVar[bool] = False
     state_names: tuple[str, ...] = ()
 
     def __init__(self, config: ModelConfig):
@@ -166,6 +177,20 @@ class Predictor(nn.Module):
     def lower(self):
         """The :class:`~edge_shm.graph.DeploymentGraph` of the model (nir/lava targets)."""
         raise NotImplementedError(f"model {self.name!r} does not lower to a deployment graph")
+
+
+@typing.runtime_checkable
+class SpikingPredictor(typing.Protocol):
+    """What a predictor with ``capabilities.spiking`` adds: a traced step and its thresholds
+    (spike parity checks, spike counts, the deployment graph's LIF names)."""
+
+    def trace_step(self, frame: torch.Tensor, state: tuple) -> tuple[torch.Tensor, tuple, object]:
+        """``step`` plus a :class:`~edge_shm.graph.trace.Trace` (spikes, membranes per layer)."""
+        ...
+
+    def thresholds(self) -> dict[str, float]:
+        """LIF layer name -> firing threshold."""
+        ...
 
 
 def count_parameters(model: nn.Module) -> int:

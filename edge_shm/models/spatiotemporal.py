@@ -12,7 +12,6 @@ contract: ``step(frame, state)`` is the next-frame forecast, ``forward`` the ste
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
 
 import torch.nn.functional as F
 
@@ -31,8 +30,6 @@ class STConfig(ModelConfig):
     kernel: int = 5
     patch: int = 4
     size: str = "cpu"
-
-    PAPER: ClassVar[dict] = {}
 
     def check(self, where: str) -> None:
         positive(where, hidden=self.hidden, kernel=self.kernel, patch=self.patch)

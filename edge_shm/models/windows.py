@@ -11,7 +11,7 @@ from edge_shm.models.registry import model_class
 def check_window(model: str, lib) -> tuple[int, int] | None:
     """A sequence model's (n_in, n_out), refused unless the library's windows are its own;
     None for next-frame models (any n_in -> 1)."""
-    window = getattr(model_class(model), "window", None)
+    window = model_class(model).window
     if window is not None and (lib.window_in, lib.window_out) != tuple(window):
         raise UserError(
             f"model {model!r} forecasts {window[0]} -> {window[1]} frames; the library "

@@ -124,7 +124,7 @@ class OpCounter:
             for pname, p in mod.named_parameters(recurse=False):
                 self.owner[id(p)] = (mname or type(mod).__name__, mod, pname)
         self.recording = False
-        self.gate_arithmetic = bool(getattr(model, "gate_arithmetic", False))
+        self.gate_arithmetic = model.gate_arithmetic
         self.inside_module = False
         self.step_index = 0
         self._calls: list = []

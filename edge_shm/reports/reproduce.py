@@ -78,7 +78,7 @@ def _train_eval(lib_path: Path, run: Path, model: str, epochs: int, windows, pap
 
     lib = read_library(lib_path)
     cfg = TrainConfig(model=model, epochs=epochs, batch_size=8, max_train_windows=windows)
-    preset = getattr(model_class(model).config_class, "PAPER", None)
+    preset = model_class(model).config_class.PAPER
     if paper and preset:
         cfg.model_options = {**preset, "size": "paper"}
     log(f"reproduce: training {model} ({epochs} epochs) -> {run}")

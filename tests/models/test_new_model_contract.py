@@ -112,3 +112,17 @@ def _held(run) -> np.ndarray:
 
     lib = read_library(read_json(run / "config.json")["library"])
     return lib.frames[lib.indices("test")[:1], :4]
+
+
+def test_every_registered_model_declares_its_protocol():
+    """Spiking capability and the spiking protocol go together; window and gate arithmetic are
+    declared on the class (no attribute is probed for)."""
+    from edge_shm.models import SpikingPredictor, build_model, model_class, model_names
+
+    for name in model_names():
+        cls = model_class(name)
+        model = build_model(name)
+        assert cls.capabilities.spiking == isinstance(model, SpikingPredictor), name
+        assert cls.window is None or (len(cls.window) == 2 and min(cls.window) >= 1), name
+        assert (cls.window is None) == (cls.config_class.PAPER is None), name
+        assert isinstance(cls.gate_arithmetic, bool), name
