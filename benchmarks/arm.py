@@ -39,11 +39,11 @@ def _arm_root() -> tuple[Path | None, str]:
 def _prepare(ctx, folder: Path) -> list[str]:
     """Float + int8 graphs of each bench model and the held-out frames, into ``folder``."""
     from edge_shm.data.library import read_library
+    from edge_shm.data.splits import calibration_samples
     from edge_shm.export.int8_onnx import CALIBRATION_SEQUENCES, quantize_step_graph
 
     lib = read_library(ctx.crack_library(), load_physics=False)
-    train = lib.split_frames("train")
-    calib = train[np.linspace(0, len(train) - 1, CALIBRATION_SEQUENCES).round().astype(int)]
+    calib = lib.frames[calibration_samples(lib, CALIBRATION_SEQUENCES)]
     np.save(folder / "held.npy", lib.split_frames("test")[:HELD_SEQUENCES, :FRAMES])
     keys = []
     for key, sub in ONNX.items():

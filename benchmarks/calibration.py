@@ -128,10 +128,10 @@ def _int8_rows(ctx, lib, test) -> list[str]:
     import tempfile
     from pathlib import Path
 
+    from edge_shm.data.splits import calibration_samples
     from edge_shm.export.int8_onnx import CALIBRATION_SEQUENCES, int8_report, quantize_step_graph
 
-    train = lib.split_frames("train")
-    calib = train[np.linspace(0, len(train) - 1, CALIBRATION_SEQUENCES).round().astype(int)]
+    calib = lib.frames[calibration_samples(lib, CALIBRATION_SEQUENCES)]
     rows = []
     for key, folder in ONNX.items():
         src = ctx.work / folder / "model.onnx"

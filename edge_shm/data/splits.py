@@ -24,3 +24,13 @@ def library_cycles(lib) -> np.ndarray | None:
     if c.shape != tuple(lib.frames.shape[:2]) or not np.all(np.isfinite(c)):
         return None
     return c
+
+
+def calibration_samples(lib, n: int) -> np.ndarray:
+    """Library indices of at most ``n`` train samples spread evenly over the train split: the
+    sequences every calibration (Loihi fixed point, int8 weights, int8 ONNX) is fitted on. The
+    test split is never among them."""
+    from edge_shm.data.windows import evenly_spaced
+
+    train = lib.indices("train")
+    return train[evenly_spaced(len(train), n)]
