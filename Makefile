@@ -2,7 +2,7 @@
 PY      := .venv/bin/python
 SHELL   := /bin/bash
 
-.PHONY: setup demo test bench lint clean
+.PHONY: setup demo test test-fast bench lint clean
 
 setup:
 	@bash scripts/setup.sh
@@ -12,6 +12,9 @@ demo: setup
 
 test: setup
 	$(PY) -m pytest
+
+test-fast: setup
+	$(PY) -m pytest -m fast
 
 bench: setup
 	$(PY) -m benchmarks.run

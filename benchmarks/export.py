@@ -41,12 +41,14 @@ def _latencies(run_dir, onnx_path, frame: np.ndarray, n: int) -> tuple[float, fl
 
 
 def run(ctx) -> str:
-    from edge_shm.export.api import export_run
+    from edge_shm.app.export import ExportRequest, export_run
 
     reports = {}
     for model, target in (("snn", "onnx"), ("lstm", "onnx"), ("snn", "nir"), ("snn", "lava")):
         out = ctx.work / f"export-{model}-{target}"
-        reports[model, target] = export_run(ctx.trained_run(model), target, out, log=lambda s: None)
+        reports[model, target] = export_run(
+            ExportRequest(ctx.trained_run(model), target, out)
+        ).report
     from edge_shm.data.library import read_library
 
     lib = read_library(ctx.crack_library(), load_physics=False)

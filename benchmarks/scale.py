@@ -1,4 +1,4 @@
-"""Benchmark: beyond one process (issue 15), every figure measured here, on this machine.
+"""Benchmark: beyond one process, every figure measured here, on this machine.
 
 1. Generation throughput: the full crack library (908 samples) and a Turing library, built by
    one process and by two shard processes at once (`library build --shard I/2`), then merged;

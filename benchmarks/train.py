@@ -16,13 +16,12 @@ import os
 import time
 
 from benchmarks.run import stamp
+from edge_shm.app.evaluate import CompareRequest, compare_runs, evaluate_model
+from edge_shm.app.train import TrainRequest, train_run
 from edge_shm.data.library import read_library
 from edge_shm.jsonio import read_json
-from edge_shm.reports.comparison import write_comparison
-from edge_shm.reports.evaluation import write_evaluation
-from edge_shm.reports.plots import run_loss_curve
 from edge_shm.runs import load_run
-from edge_shm.training import TrainConfig, train
+from edge_shm.training import TrainConfig
 
 SNN_EPOCHS = int(os.environ.get("BENCH_SNN_EPOCHS", 12))
 SNN_MSE_EPOCHS = int(os.environ.get("BENCH_SNN_MSE_EPOCHS", 5))
@@ -36,18 +35,20 @@ RUNS = {
 
 
 def run(ctx) -> str:
-    lib = read_library(ctx.crack_library(), load_physics=False)
+    lib_path = ctx.crack_library()
+    lib = read_library(lib_path, load_physics=False)
     rows = []
     for name, cfg in RUNS.items():
         path = ctx.work / name
         t0 = time.perf_counter()
-        metrics = train(lib, path, cfg, resume=True, on_checkpoint=run_loss_curve)
+        metrics = train_run(TrainRequest(cfg, lib_path, path)).metrics
         wall = time.perf_counter() - t0
         model, config = load_run(path)
-        write_evaluation(model, config, lib, path)
+        evaluate_model(model, config, lib, path)
         ev = read_json(path / "evaluation.json")
         rows.append((name, cfg, config, metrics, wall, ev))
-    write_comparison([ctx.work / n for n in RUNS], ctx.work / "comparison")
+    runs = tuple(ctx.work / n for n in RUNS)
+    compare_runs(CompareRequest(runs, ctx.work / "comparison", energy=False))
     lines = [
         f"## Crack predictors on the full library ({stamp()})",
         "",

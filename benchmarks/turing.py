@@ -9,22 +9,25 @@ from __future__ import annotations
 import numpy as np
 
 from benchmarks.run import stamp
-from edge_shm.reports.reproduce import ANNS, TURING_MODELS, Preset, _lib, _steps, _train_eval
+from edge_shm.app.reproduce import Preset, library, train_and_evaluate
+from edge_shm.reports.reproduce import ANNS, TURING_MODELS, mae_steps
 
 BENCH = Preset(0, 15, 68, 64, 0, 0, 3, 96, None, False)
 
 
 def run(ctx) -> str:
-    lib = _lib(ctx.work / "turing-bench.h5", "turing", BENCH)
+    lib = library(ctx.work / "turing-bench.h5", "turing", BENCH)
     evs, params = {}, {}
     for m in TURING_MODELS:
         run_dir = ctx.work / f"run-turing-{m}"
-        evs[m] = _train_eval(lib, run_dir, m, BENCH.turing_epochs, BENCH.max_windows, False, print)
+        evs[m] = train_and_evaluate(
+            lib, run_dir, m, BENCH.turing_epochs, BENCH.max_windows, False, print
+        )
         params[m] = int(evs[m]["run"]["parameters"])
-    mean = {m: float(np.mean(_steps(evs[m]))) for m in TURING_MODELS}
+    mean = {m: float(np.mean(mae_steps(evs[m]))) for m in TURING_MODELS}
     best = min(ANNS, key=lambda m: mean[m])
     rel = 100 * (mean[best] - mean["stclif"]) / mean[best]
-    copy = _steps(evs["stclif"], "copy_last")
+    copy = mae_steps(evs["stclif"], "copy_last")
     lines = [
         f"## Turing study, 10 -> 10 ({stamp()})",
         "",
@@ -38,7 +41,7 @@ def run(ctx) -> str:
         "|---|" + "---|" * (len(TURING_MODELS) + 1),
     ]
     for k in range(len(copy)):
-        cells = " | ".join(f"{_steps(evs[m])[k]:.5f}" for m in TURING_MODELS)
+        cells = " | ".join(f"{mae_steps(evs[m])[k]:.5f}" for m in TURING_MODELS)
         lines.append(f"| {k + 1} | {cells} | {copy[k]:.5f} |")
     lines += [
         "| mean | "

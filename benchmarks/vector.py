@@ -5,15 +5,15 @@ from __future__ import annotations
 import numpy as np
 
 from benchmarks.run import stamp
-from edge_shm import vector as V
+from edge_shm import vector
 from edge_shm.data.library import read_library
 
 
 def run(ctx) -> str:
     lib = read_library(ctx.crack_library(), load_physics=False)
     frames = lib.frames[lib.indices("test")]  # every frame of every test sample
-    _, stats = V.encode_stack(frames, lib.pixel_mm)
-    s = V.summarize(stats, lib.frame_shape, lib.pixel_mm)
+    _, stats = vector.encode_stack(frames, lib.pixel_mm)
+    s = vector.summarize(stats, lib.frame_shape, lib.pixel_mm)
     last = stats["vector_bytes"].reshape(frames.shape[:2])[:, -1]
     h, w = lib.frame_shape
     mp = s["pixel_bytes_float32_B"]
@@ -23,10 +23,10 @@ def run(ctx) -> str:
     time_txt = f"{ms.mean():.2f} ms (median {np.median(ms):.2f} ms)"
     return f"""## Vector-graphics crack encoding ({stamp()})
 
-`edge-shm encode` defaults (threshold 0.5, Douglas-Peucker tolerance {V.TOLERANCE_PX} px, speckle
-below {V.MIN_COMPONENT_PX} px removed, spurs below {V.MIN_BRANCH_PX:g} px pruned) over the test
-split of the 908-sample crack library: {frames.shape[0]} samples x {frames.shape[1]} frames =
-{s["frames_count"]} frames of {h} x {w} px.
+`edge-shm encode` defaults (threshold 0.5, Douglas-Peucker tolerance {vector.TOLERANCE_PX} px,
+speckle below {vector.MIN_COMPONENT_PX} px removed, spurs below {vector.MIN_BRANCH_PX:g} px pruned)
+over the test split of the 908-sample crack library: {frames.shape[0]} samples x
+{frames.shape[1]} frames = {s["frames_count"]} frames of {h} x {w} px.
 
 | quantity | value | paper |
 |---|---|---|

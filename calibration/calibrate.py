@@ -86,9 +86,18 @@ def float_currents(graph: DeploymentGraph, sequences: np.ndarray):
     return peaks, {k: np.stack(v) for k, v in spikes.items()}
 
 
-def calibrate(graph: DeploymentGraph, sequences: np.ndarray, target: str, run_sha: str = ""):
+def calibrate(
+    graph: DeploymentGraph,
+    sequences: np.ndarray,
+    target: str,
+    run_sha: str = "",
+    window: int | None = None,
+    pixel_mm: float | None = None,
+):
     """The :class:`FixedGraph` of ``graph`` for ``target`` from calibration ``sequences``
-    (N, T, H, W) in [0, 1], with its per-layer report (``FixedGraph.report``)."""
+    (N, T, H, W) in [0, 1], with its per-layer report (``FixedGraph.report``). ``run_sha``:
+    the run's weights_sha256; ``window`` (frames per forecast) and ``pixel_mm`` (mm per model
+    pixel): what the network was trained for, recorded in the calibration (None: unknown)."""
     if target not in ("loihi", "int8"):
         raise UserError(f"unknown calibration target {target!r}; choose loihi or int8")
     sequences = np.asarray(sequences, np.float64)
@@ -174,6 +183,8 @@ def calibrate(graph: DeploymentGraph, sequences: np.ndarray, target: str, run_sh
         [op.to_dict() for op in graph.post],
         run_sha,
         codec=graph.codec,
+        window=window,
+        pixel_mm=pixel_mm,
     )
     _spike_flips(fixed, sequences, float_spikes, rows)
     fixed.report = {"sequences": int(sequences.shape[0]), "layers": rows}

@@ -1,4 +1,5 @@
-"""Shared rich consoles (results on stdout, progress on stderr) and the progress bar."""
+"""The CLI's rich consoles (``stdout`` for results, ``stderr`` for progress and news) and its
+progress bar."""
 
 from __future__ import annotations
 
@@ -15,8 +16,8 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-console = Console(stderr=True)
-out = Console()
+stderr = Console(stderr=True)
+stdout = Console()
 
 
 @contextlib.contextmanager
@@ -32,7 +33,7 @@ def progress_bar(description: str, total: int) -> Iterator:
         TextColumn("{task.fields[info]}"),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
-        console=console,
+        console=stderr,
         transient=False,
     )
     task = prog.add_task(description, total=total, info="")

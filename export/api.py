@@ -1,22 +1,29 @@
-"""``export_run``: one trained run directory -> one deployment artefact folder, verified.
+"""The export pipeline: one trained run directory -> one deployment artefact folder, verified.
 
-    OUT/ (onnx)   model.onnx, export.json
-    OUT/ (nir)    model.nir, export.json
-    OUT/ (lava)   the bundle (manifest.json, graph.nir, probe and expected outputs), export.json
+    OUT/ (onnx)        model.onnx, export.json
+    OUT/ (onnx-int8)   model.onnx, model.int8.onnx, export.json
+    OUT/ (nir)         model.nir, export.json
+    OUT/ (lava)        the bundle (manifest.json, graph.nir, probe and expected outputs),
+                       export.json
+    OUT/ (lava-fixed)  calibration.json, tensors.npz, calibration.md, export.json
 
-The folder is built beside OUT and renamed into place only when writing (and verification,
-unless disabled) succeeded: a failed export leaves no partial folder. OUT may replace an earlier
-export folder, never anything else.
+What each target writes and how it is checked is its row in :mod:`edge_shm.export.targets`;
+:func:`export_artefact` is the same for every row. The folder is built beside OUT and renamed
+into place only when writing (and verification, unless disabled) succeeded: a failed export
+leaves no partial folder. OUT may replace an earlier export folder, never anything else.
+``edge_shm.app.export.export_run`` is the use case on top (target choice from the CLI options).
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from edge_shm.errors import UserError
+from edge_shm.export.targets import ExportOptions, Job, Target, get_target
 from edge_shm.jsonio import write_json
 from edge_shm.outputs import Output, atomic_dir, owned, plan_outputs
 
@@ -25,45 +32,14 @@ is_export = owned(KIND)
 
 
 def describe_verification(target: str, res: dict) -> str:
-    n = f"{res['sequences']} x {res['frames_per_sequence']} frames"
-    if target == "onnx":
-        ties = ""
-        if res["sequences_with_ties"]:
-            ties = (
-                f"; {res['sequences_with_ties']} sequence(s) with a threshold tie (a spike "
-                f"flipped by float rounding), tie-free largest {res['max_abs_diff_tie_free']:.3g}"
-            )
-        return (
-            f"onnx: largest |ONNX Runtime - torch| = {res['max_abs_diff']:.3g} over {n} "
-            f"(tolerance {res['tolerance']:g}){ties}"
-        )
-    extra = f"; Lava delays removed {res['delays']} steps" if "delays" in res else ""
-    c = res.get("consumer")
-    if c and c["ran"]:
-        extra += (
-            f"; in {c['consumer']} {c['version']} itself: spikes agree on "
-            f"{100 * c['agreement']:.4f} %, largest |frame - torch| = "
-            f"{c['max_abs_frame_diff']:.3g}"
-        )
-    elif c:
-        extra += f"; not run in the consumer: {c['why']}"
-    if res["sequences_with_ties"]:
-        free = res["max_abs_frame_diff_tie_free"]
-        extra += (
-            f"; {res['sequences_with_ties']} sequence(s) with a threshold tie, frame check "
-            f"on the others: {'n/a' if free is None else f'{free:.3g}'}"
-        )
-    return (
-        f"{target}: spikes agree on {100 * res['agreement']:.4f} % of "
-        f"{res['spikes_compared']:,} ({res['disagree']} differ, {res['unexplained']} not at "
-        f"the threshold); largest |frame - torch| = {res['max_abs_frame_diff']:.3g} over "
-        f"{n}{extra}"
-    )
+    """One line of a verification report of ``target`` (a row name: onnx, nir, lava...)."""
+    return get_target(target).verification.describe(res)
 
 
 def codec_rows(codec, frames: np.ndarray) -> np.ndarray:
-    """Held-out sequences as a motion network's rows: every other sequence with a camera's
-    fixed frame interval (the clock entries in use), the others without cycles."""
+    """Held-out sequences (N, T, H, W) as a motion network's rows (N, T, h, w): every other
+    sequence with a camera's fixed frame interval (the clock entries in use), the others
+    without cycles."""
     from edge_shm.firmware_sim.codec import graph_inputs
 
     t = frames.shape[1]
@@ -75,33 +51,52 @@ def codec_rows(codec, frames: np.ndarray) -> np.ndarray:
     return np.stack(rows)
 
 
-def export_run(
+def made_for(model, config: dict) -> dict:
+    """What an artefact was made for, recorded at the top of export.json: ``window`` (frames in
+    per forecast: a motion network's codec ``n_in``, else the run's ``window[0]``; None when
+    the run does not say), ``pixel_mm`` (mm per pixel, float or None) and ``frame_shape``
+    ([H, W] px of the frames it takes: a motion network's camera frames as its run records
+    them, else the model's input)."""
+    codec = model.codec
+    window = codec.n_in if codec is not None else (config.get("window") or [None])[0]
+    shape = config.get("frame_shape") if codec is not None else [model.height, model.width]
+    px = config.get("pixel_mm")
+    return {
+        "window": None if window is None else int(window),
+        "pixel_mm": None if px is None else float(px),
+        "frame_shape": None if shape is None else [int(s) for s in shape],
+    }
+
+
+def export_artefact(
     run_dir,
-    target: str,
+    target: Target | str,
     out,
+    *,
     verify: bool = True,
     frames=None,
-    log=print,
-    extra=None,
-    options: dict | None = None,
+    options: ExportOptions | None = None,
+    note: Callable[[str], None] | None = None,
 ) -> dict:
-    """Export ``run_dir`` to ``out`` for ``target``; returns the export report (export.json).
-
-    ``extra(folder, held_out_frames) -> dict`` adds artefacts to the folder before it is
-    renamed into place (its dict joins the report): an int8 ONNX beside the float one.
-    ``options`` go to the target's writer (``{"consumer": "snntorch"}`` for NIR)."""
+    """Export ``run_dir`` to the folder ``out`` for ``target`` (a row or its name); returns the
+    report written as export.json. ``frames``: held-out frames when the run's library is gone
+    (.npy, image folder or library); ``note`` receives the progress lines."""
     from edge_shm.data.frames import check_frame_shape
-    from edge_shm.export.targets import get_target
     from edge_shm.export.verify import held_out_frames
     from edge_shm.runs import load_run
 
-    t = get_target(target)
-    inputs = [run_dir] + ([frames] if frames is not None else [])
-    (out,) = plan_outputs([Output(Path(out), "export folder", True, is_export)], inputs)
+    t = get_target(target) if isinstance(target, str) else target
+    options = options or ExportOptions()
+    note = note or (lambda text: None)
+    inputs = [run_dir, *(p for p in (frames, options.variant_input) if p is not None)]
+    (out,) = plan_outputs([Output(Path(out), KIND, True, is_export)], inputs)
     model, config = load_run(run_dir, "cpu")
-    why = model.blocker(target)
+    job = Job(model, config, options, note=note)
+    if t.prepare is not None:
+        job.prepared = t.prepare(job)
+    why = model.blocker(t.base)
     if why:
-        raise UserError(f"model {model.name!r} cannot be exported to {target}: {why}")
+        raise UserError(f"model {model.name!r} cannot be exported to {t.base}: {why}")
     if t.lowered:
         model.lower()  # refuses a layer without a graph equivalent, naming it
     held, source = held_out_frames(config, frames)
@@ -114,35 +109,37 @@ def export_run(
         raise UserError(
             f"no held-out frames to verify with: {source}; pass --frames or --no-verify"
         )
+    job.held, job.source = held, source
     report = {
         "run": str(Path(run_dir)),
         "model": config["model"],
-        "target": target,
+        "target": t.base,
+        **t.record(options),
         "frames_source": source if held is not None else None,
+        **made_for(model, config),
     }
-    if held is not None:
-        probe, probe_source = held[0], f"first sequence of the {source}"
-    else:
-        probe = np.random.default_rng(0).random((4, model.height, model.width), np.float32)
-        probe_source = "seeded uniform noise (no held-out frames were available)"
     t0 = time.perf_counter()
     with atomic_dir(out, KIND) as tmp:
-        report["artefact"] = t.write(model, config, tmp, probe, probe_source, options or {})
+        report["artefact"] = t.write(job, tmp)
         report["export_seconds"] = time.perf_counter() - t0
         report["verification"] = None
         if verify:
-            log(f"verifying on held-out frames: {source}")
+            check = t.verification
+            note(f"verifying {check.against}: {source}")
             t1 = time.perf_counter()
-            res = t.verify(model, tmp, held[: t.verify_sequences])
+            res = check.run(job, tmp, held[: check.sequences])
             res["seconds"] = time.perf_counter() - t1
             report["verification"] = res
-            log(describe_verification(target, res))
+            note(check.describe(res))
             if not res["ok"]:
-                raise UserError(
-                    f"{target} export differs from torch beyond tolerance "
-                    f"({describe_verification(target, res)})"
-                )
-        if extra is not None:
-            report.update(extra(tmp, held))
+                raise UserError(check.failed(res))
+        if t.finish is not None:
+            report.update(t.finish(job, tmp))
         write_json(tmp / "export.json", report)
     return report
+
+
+def export_run(run_dir, target: str, out, verify: bool = True, frames=None, log=print) -> dict:
+    """:func:`export_artefact` with a plain target and ``log`` for the progress lines; kept
+    for the benchmark sections that call it. New code calls ``edge_shm.app.export``."""
+    return export_artefact(run_dir, target, out, verify=verify, frames=frames, note=log)

@@ -1,4 +1,5 @@
-"""``export RUN --target lava --fixed-point CALIB``: a Lava fixed_pt bundle, verified bit-exact.
+"""The ``lava-fixed`` target (``export RUN --target lava --fixed-point CALIB``): a Lava fixed_pt
+bundle, verified bit-exact. The hooks of its row in :mod:`edge_shm.export.targets`.
 
     OUT/  calibration.json, tensors.npz, calibration.md   the calibrated graph (docs/calibration.md)
           export.json                                    run, calibration, verification
@@ -7,7 +8,7 @@ OUT runs with ``edge-shm simulate OUT --backend lava-fixed`` (Lava,
 ``Loihi2SimCfg(select_tag="fixed_pt")``) or ``--backend int`` (the integer engine). The
 verification runs held-out sequences through both and requires identical spikes in every layer
 at every step and identical readouts; it also reports how far the integer forecast lies from
-the float model's (the cost of the deployed precision, not an error).
+the float model's (the cost of the deployed precision, not an error; frame units in [0, 1]).
 """
 
 from __future__ import annotations
@@ -19,67 +20,57 @@ from pathlib import Path
 import numpy as np
 
 from edge_shm.errors import UserError
-from edge_shm.jsonio import write_json
-from edge_shm.outputs import Output, atomic_dir, plan_outputs
 
 VERIFY_SEQUENCES = 2
+FILES = ("calibration.json", "tensors.npz", "calibration.md")
 
 
-def export_fixed(run_dir, calib_dir, out, verify: bool = True, frames=None, log=print) -> dict:
-    from edge_shm.export.api import is_export
-    from edge_shm.export.verify import held_out_frames
+def prepare(job):
+    """The calibrated graph of ``job.options.variant_input``, refused in one line when the
+    model is not spiking, the calibration was made from other weights or is not for Loihi."""
     from edge_shm.firmware_sim.fixed_graph import FixedGraph
-    from edge_shm.runs import load_run
 
-    (out,) = plan_outputs(
-        [Output(Path(out), "export folder", True, is_export)],
-        [run_dir, calib_dir] + ([frames] if frames is not None else []),
-    )
-    model, config = load_run(run_dir, "cpu")
+    model, calib_dir = job.model, job.options.variant_input
     if not model.capabilities.spiking:
         raise UserError(
             f"model {model.name!r} is not a spiking network: --fixed-point needs a calibrated "
             "spiking run"
         )
     fixed = FixedGraph.load(calib_dir)
-    if fixed.run_sha256 != config.get("weights_sha256"):
+    if fixed.run_sha256 != job.config.get("weights_sha256"):
         raise UserError(f"{calib_dir}: calibrated from another run (its weights differ)")
     if fixed.target != "loihi":
         raise UserError(
             f"{calib_dir}: an {fixed.target} calibration runs on the integer engine, not in "
             "Lava; calibrate with --target loihi"
         )
-    held, source = held_out_frames(config, frames)
-    if verify and held is None:
-        raise UserError(f"no held-out frames to verify with: {source}; pass --frames")
-    report = {
-        "run": str(Path(run_dir)),
-        "model": config["model"],
-        "target": "lava",
-        "fixed_point": True,
-        "calibration": str(Path(calib_dir)),
-        "frames_source": source if held is not None else None,
-        "verification": None,
-    }
-    with atomic_dir(out, "export folder") as tmp:
-        for name in ("calibration.json", "tensors.npz", "calibration.md"):
-            if (Path(calib_dir) / name).is_file():
-                shutil.copy(Path(calib_dir) / name, tmp / name)
-        if verify:
-            log(f"verifying Lava fixed_pt against the integer engine on: {source}")
-            report["verification"] = verify_fixed(model, fixed, tmp, held[:VERIFY_SEQUENCES])
-            log(describe_fixed(report["verification"]))
-            if not report["verification"]["ok"]:
-                why = describe_fixed(report["verification"])
-                if report["verification"]["problems"]:
-                    raise UserError(f"lava fixed_pt verification shows nothing ({why})")
-                raise UserError(f"lava fixed_pt differs from the integer engine ({why})")
-        write_json(tmp / "export.json", report)
-    return report
+    return fixed
+
+
+def write(job, folder: Path) -> dict:
+    """Copies the calibration's files into the export folder; returns which."""
+    calib_dir = Path(job.options.variant_input)
+    copied = [name for name in FILES if (calib_dir / name).is_file()]
+    for name in copied:
+        shutil.copy(calib_dir / name, folder / name)
+    return {"calibration": str(calib_dir), "files": copied}
+
+
+def verify(job, folder: Path, seqs: np.ndarray) -> dict:
+    return verify_fixed(job.model, job.prepared, folder, seqs)
+
+
+def failed(res: dict) -> str:
+    """The one-line error of a verification that is not ok."""
+    why = describe_fixed(res)
+    if res["problems"]:
+        return f"lava fixed_pt verification shows nothing ({why})"
+    return f"lava fixed_pt differs from the integer engine ({why})"
 
 
 def verify_fixed(model, fixed, folder: Path, seqs: np.ndarray) -> dict:
-    """Lava fixed_pt vs the integer engine (must be identical), and vs the float model.
+    """Lava fixed_pt vs the integer engine (must be identical), and vs the float model, on
+    ``seqs`` (N, T, H, W).
 
     Not ok either when the comparison shows nothing (``problems``): a forecast that is not
     finite (on any side), readouts that are zero at every step on both sides, nothing compared.
@@ -128,6 +119,7 @@ def verify_fixed(model, fixed, folder: Path, seqs: np.ndarray) -> dict:
 
 
 def describe_fixed(res: dict) -> str:
+    """One line of :func:`verify_fixed`'s report."""
     text = (
         f"lava fixed_pt vs integer engine: {res['spikes_differ']} of "
         f"{res['spikes_compared']:,} spikes and {res['readout_values_differ']} readout values "

@@ -1,11 +1,13 @@
 """int8 ONNX for ARM CPUs: the float step graph quantised (QDQ) by ``onnxruntime.quantization``.
 
-``edge-shm export RUN --target onnx --int8 LIB.h5 -o OUT`` writes ``OUT/model.onnx`` (float,
-verified against torch as usual) and ``OUT/model.int8.onnx``: static QDQ quantisation (int8
-weights per channel, int8 activations) calibrated on the library's train-split sequences, the
-network state fed in as it evolves over each sequence. Any model with an ONNX step graph (the
-LSTM too). ``export.json`` gains ``int8``: how far the int8 forecast lies from the float one
-on held-out frames, and the step latency of each on this CPU.
+``edge-shm export RUN --target onnx --int8 LIB.h5 -o OUT`` (the ``onnx-int8`` row of
+:mod:`edge_shm.export.targets`; :func:`prepare` and :func:`finish` are its hooks) writes
+``OUT/model.onnx`` (float, verified against torch as usual) and ``OUT/model.int8.onnx``: static
+QDQ quantisation (int8 weights per channel, int8 activations) calibrated on the library's
+train-split sequences, the network state fed in as it evolves over each sequence. Any model
+with an ONNX step graph (the LSTM too). ``export.json`` gains ``int8``: how far the int8
+forecast lies from the float one on held-out frames (frame units, [0, 1]), and the step latency
+of each on this CPU (ms).
 """
 
 from __future__ import annotations
@@ -20,6 +22,44 @@ CALIBRATION_SEQUENCES = 8
 # neuron and gate arithmetic stays float. Quantising the membrane state too moves spikes across
 # the threshold (measured on the base SNN: mean |int8 - float| forecast 0.32, against 1e-2 here).
 QUANTIZED_OPS = ["Conv", "ConvTranspose", "MatMul", "Gemm"]
+
+
+def prepare(job) -> np.ndarray:
+    """The calibration sequences (N, T, H, W) of the library ``job.options.variant_input``:
+    at most :data:`CALIBRATION_SEQUENCES` of its train split, spread evenly
+    (:func:`edge_shm.data.splits.calibration_samples`); one line when it is not a library, has
+    no train samples or frames of another size than the model's."""
+    from edge_shm.data.frames import check_frame_shape
+    from edge_shm.data.library import is_library, read_library
+    from edge_shm.data.splits import calibration_samples
+    from edge_shm.errors import UserError
+
+    library = job.options.variant_input
+    if not is_library(library):
+        raise UserError(f"{library}: --int8 takes a library (.h5) to calibrate on")
+    lib = read_library(library, load_physics=False)
+    pick = calibration_samples(lib, CALIBRATION_SEQUENCES)
+    if not len(pick):
+        raise UserError(f"{library}: the library has no train samples")
+    calib = lib.frames[pick]
+    check_frame_shape(calib, (job.model.height, job.model.width))
+    return calib
+
+
+def finish(job, folder: Path) -> dict:
+    """Quantises ``folder/model.onnx`` into ``folder/model.int8.onnx`` on the prepared
+    sequences; returns ``{"int8": report}`` (compared on two held-out sequences, if any)."""
+    calib, library = job.prepared, job.options.variant_input
+    job.note(f"int8: quantising (QDQ) on {len(calib)} train sequences of {library}")
+    quantize_step_graph(folder / "model.onnx", folder / "model.int8.onnx", calib)
+    rep = {"calibration_library": str(library), "calibration_sequences": len(calib)}
+    if job.held is not None:
+        rep.update(int8_report(folder / "model.onnx", folder / "model.int8.onnx", job.held[:2]))
+        job.note(
+            f"int8: largest |int8 - float| forecast {rep['max_abs_diff_vs_float']:.3g}; "
+            f"{rep['int8_ms_per_step']:.2f} ms vs {rep['float_ms_per_step']:.2f} ms per step"
+        )
+    return {"int8": rep}
 
 
 def _feeds(onnx_path: Path, sequences: np.ndarray) -> list[dict]:
@@ -38,6 +78,8 @@ def _feeds(onnx_path: Path, sequences: np.ndarray) -> list[dict]:
 
 
 def quantize_step_graph(onnx_path: Path, out_path: Path, sequences: np.ndarray) -> None:
+    """Writes the QDQ int8 model of the step graph ``onnx_path``, calibrated on the step
+    inputs over ``sequences`` (N, T, H, W)."""
     from onnxruntime.quantization import (
         CalibrationDataReader,
         QuantFormat,

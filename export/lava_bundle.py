@@ -105,7 +105,9 @@ def build_manifest(graph, probe: dict) -> Manifest:
 
 
 def export_bundle(model, config: dict, out: Path, probe_frames: np.ndarray, probe_source: str):
-    """Write the bundle into the (empty) folder ``out``; returns the manifest."""
+    """Write the bundle into the (empty) folder ``out``; returns the manifest. ``probe_frames``
+    (T, H, W) in [0, 1] is the sequence whose torch outputs the bundle keeps as the expected
+    ones; ``probe_source`` says where it came from."""
     from edge_shm.export.nir import transposed_note
     from edge_shm.export.reference import torch_trace
 

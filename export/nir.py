@@ -1,9 +1,9 @@
 """NIR graph of a model's deployment graph, written with the ``nir`` package.
 
 Not norse 1.1.0's ``to_nir`` (it writes tau = dt / tau_mem_inv, leaves Conv2d input_shape unset
-and cannot map ConvTranspose2d; DESIGN.md section 6): the model lowers itself to the deployment
-graph (:mod:`edge_shm.models.lowering` says how each torch layer maps) and
-:mod:`edge_shm.graph.nir_io` writes it. NIR has no dt: the metadata records it.
+and cannot map ConvTranspose2d): the model lowers itself to the deployment graph
+(:mod:`edge_shm.models.lowering` says how each torch layer maps) and :mod:`edge_shm.graph.nir_io`
+writes it. NIR has no dt: the metadata records it (s).
 """
 
 from __future__ import annotations

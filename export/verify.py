@@ -1,9 +1,10 @@
-"""Parity of exported artefacts with torch, on held-out frames.
+"""Parity of exported artefacts with torch, on held-out frames, and its one-line reports.
 
 Held-out frames: the test split of the library named in the run's config.json when that file
 exists (the model never saw those samples), else frames given by the user (``--frames``).
 
 Spikes and frames are compared by :mod:`edge_shm.export.spikes` (tolerances, threshold ties).
+Forecast differences are in frame units (pixel values in [0, 1]).
 """
 
 from __future__ import annotations
@@ -129,3 +130,46 @@ def verify_lava(model, bundle_dir, frames: np.ndarray) -> dict:
         )
     )
     return out
+
+
+def describe_onnx(res: dict) -> str:
+    """One line of :func:`verify_onnx`'s report."""
+    n = f"{res['sequences']} x {res['frames_per_sequence']} frames"
+    ties = ""
+    if res["sequences_with_ties"]:
+        ties = (
+            f"; {res['sequences_with_ties']} sequence(s) with a threshold tie (a spike "
+            f"flipped by float rounding), tie-free largest {res['max_abs_diff_tie_free']:.3g}"
+        )
+    return (
+        f"onnx: largest |ONNX Runtime - torch| = {res['max_abs_diff']:.3g} over {n} "
+        f"(tolerance {res['tolerance']:g}){ties}"
+    )
+
+
+def describe_spikes(target: str, res: dict) -> str:
+    """One line of a spike comparison (:func:`verify_nir`, :func:`verify_lava`), the line
+    starting with ``target``."""
+    n = f"{res['sequences']} x {res['frames_per_sequence']} frames"
+    extra = f"; Lava delays removed {res['delays']} steps" if "delays" in res else ""
+    c = res.get("consumer")
+    if c and c["ran"]:
+        extra += (
+            f"; in {c['consumer']} {c['version']} itself: spikes agree on "
+            f"{100 * c['agreement']:.4f} %, largest |frame - torch| = "
+            f"{c['max_abs_frame_diff']:.3g}"
+        )
+    elif c:
+        extra += f"; not run in the consumer: {c['why']}"
+    if res["sequences_with_ties"]:
+        free = res["max_abs_frame_diff_tie_free"]
+        extra += (
+            f"; {res['sequences_with_ties']} sequence(s) with a threshold tie, frame check "
+            f"on the others: {'n/a' if free is None else f'{free:.3g}'}"
+        )
+    return (
+        f"{target}: spikes agree on {100 * res['agreement']:.4f} % of "
+        f"{res['spikes_compared']:,} ({res['disagree']} differ, {res['unexplained']} not at "
+        f"the threshold); largest |frame - torch| = {res['max_abs_frame_diff']:.3g} over "
+        f"{n}{extra}"
+    )

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from edge_shm.errors import UserError
-from edge_shm.vector import motion as M
+from edge_shm.vector import motion
 
 CLOCK = 2
 CORRECTION_RANGE = 2.0  # |c| <= 2 S: a readout in [0, 1] maps to [-2, 2]
@@ -42,7 +42,7 @@ FORMAT_VERSION = 1
 def tile_side(n_in: int, members: int) -> int:
     """Side S of the square tile that holds the row (motion features and clock) and the
     readout (2 entries per member)."""
-    return int(np.ceil(np.sqrt(max(M.feature_count(n_in) + CLOCK, 2 * members))))
+    return int(np.ceil(np.sqrt(max(motion.feature_count(n_in) + CLOCK, 2 * members))))
 
 
 def clock_features(cycles) -> np.ndarray:
@@ -94,8 +94,8 @@ class MotionCodec:
     def row(self, obs: list, cycles=None) -> np.ndarray:
         """The row (S * S,) of the observations seen so far (at most ``n_in``) and their
         cycles plus the next frame's (``len(obs) + 1`` values, or None)."""
-        lo, hi = M.feature_ranges(self.n_in)
-        raw = M.motion_features(obs, self.n_in)
+        lo, hi = motion.feature_ranges(self.n_in)
+        raw = motion.motion_features(obs, self.n_in)
         out = np.zeros(self.side**2, np.float32)
         f = len(raw)
         out[:f] = np.clip((raw - lo) / (hi - lo), 0.0, 1.0)
@@ -111,7 +111,7 @@ class MotionCodec:
         last); the interval after the last frame is taken equal to the one before it when
         not given (a camera's fixed interval).
         """
-        return self.rows_of([M.observe(f) for f in np.asarray(frames)], cycles)
+        return self.rows_of([motion.observe(f) for f in np.asarray(frames)], cycles)
 
     def rows_of(self, obs: list, cycles=None) -> np.ndarray:
         """:meth:`rows` from the frames' observations."""
@@ -132,14 +132,14 @@ class MotionCodec:
         """The next frame after ``window`` (the last frames, (n, H, W)), from the readout tile
         of its last step; ``obs``: the window's observations when already known."""
         window = np.asarray(window, np.float32)
-        obs = obs if obs is not None else [M.observe(f) for f in window[-self.n_in :]]
+        obs = obs if obs is not None else [motion.observe(f) for f in window[-self.n_in :]]
         c = self.corrections(readout)
-        tip = M.next_tip(obs, c.mean(axis=0))
+        tip = motion.next_tip(obs, c.mean(axis=0))
         if tip is None:
             return Forecast(window[-1].copy(), None, 0.0, 0.0)
-        spread = M.scale_px(obs) * float(np.sqrt(np.mean(np.sum((c - c.mean(0)) ** 2, 1))))
-        frame = M.draw_extension(window[-1], obs[-1].tip, tip, obs[-1].width)
-        return Forecast(frame, tip, spread, M.scale_px(obs))
+        spread = motion.scale_px(obs) * float(np.sqrt(np.mean(np.sum((c - c.mean(0)) ** 2, 1))))
+        frame = motion.draw_extension(window[-1], obs[-1].tip, tip, obs[-1].width)
+        return Forecast(frame, tip, spread, motion.scale_px(obs))
 
 
 @dataclass
@@ -209,7 +209,7 @@ class CodecStepper:
         inner, seen = state
         frame = np.asarray(frame, np.float32)
         seen = [
-            (s + [(M.observe(f[0]), f[0], _cycle(cycles, b))])[-self.codec.n_in :]
+            (s + [(motion.observe(f[0]), f[0], _cycle(cycles, b))])[-self.codec.n_in :]
             for b, (s, f) in enumerate(zip(seen, frame, strict=True))
         ]
         side = self.codec.side

@@ -1,10 +1,11 @@
 """What a calibration folder may hold: every field the engines use, checked on reading.
 
-``FixedGraph.load`` (``fixed.py``) builds the graph from calibration.json and tensors.npz with
-:func:`build` and refuses, in one line naming the layer and field, anything the writer
-(``calibrate.py``) cannot produce: wrong types, shapes that do not chain from the input to the
-readout, kernels that do not match a layer's channels, non-finite or non-positive scales,
-thresholds and decays outside their fixed-point ranges, integers beyond their mantissas.
+``FixedGraph.load`` (``fixed_graph.py``) builds the graph from calibration.json and tensors.npz
+with :func:`build` and refuses, in one line naming the layer and field, anything the writer
+(``calibration/calibrate.py``) cannot produce: fields its format version does not have, wrong
+types, shapes that do not chain from the input to the readout, kernels that do not match a
+layer's channels, non-finite or non-positive scales, thresholds and decays outside their
+fixed-point ranges, integers beyond their mantissas, a window or pixel size out of range.
 ``FixedGraph.save`` runs :func:`validate` too, so a folder that is written also loads.
 """
 
@@ -24,6 +25,17 @@ MAX_EXP = 23  # m << e with m 8-bit signed stays within the int32 the folder sto
 INT32 = (-(2**31), 2**31 - 1)
 VTH_MAX = {"loihi": 2**16, "int8": 2**15 - 1}  # loihi: q vth <= 2**16; int8: int16 membrane
 MAX_SHIFT = 62  # int8 requantisation: (acc M + 2**(sh - 1)) >> sh in 64 bits
+MAX_WINDOW = 1024  # frames per forecast, as a run's window
+PIXEL_MM_RANGE = (1e-6, 1e3)  # mm, as a library's pixel size
+TOP_KEYS = {
+    1: {
+        "format", "format_version", "model", "target", "input_shape", "input_scale", "dt",
+        "layers", "post", "run_sha256", "report", "codec", "tensors_sha256",
+    },
+}  # fmt: skip
+TOP_KEYS[2] = TOP_KEYS[1] | {"values_sha256"}
+TOP_KEYS[3] = TOP_KEYS[2] | {"window", "pixel_mm"}
+NEW_IN = {"window": 3, "pixel_mm": 3}  # fields every folder of that version on holds
 LAYER_KEYS = {
     "name", "lif", "in_shape", "out_shape", "stride", "padding", "dilation", "scale",
     "weight_exp", "bias_exp", "dv", "vth", "multiplier", "shift",
@@ -90,9 +102,15 @@ def _array(arrays: dict, key: str) -> np.ndarray:
     return a.astype(np.int64)
 
 
-def build(cls_graph, cls_layer, meta: dict, arrays: dict):
-    """A FixedGraph from calibration.json's object and the npz arrays; UserError (without
-    the folder's name) naming the first field that is wrong."""
+def build(cls_graph, cls_layer, meta: dict, arrays: dict, version: int):
+    """A FixedGraph from calibration.json's object (format ``version``) and the npz arrays;
+    UserError (without the folder's name) naming the first field that is wrong."""
+    unknown = sorted(set(meta) - TOP_KEYS[version])
+    if unknown:
+        raise UserError(f"unknown fields {_short(unknown)} (format version {version})")
+    missing = sorted(k for k, since in NEW_IN.items() if version >= since and k not in meta)
+    if missing:
+        raise UserError(f"missing fields {missing}")
     if not isinstance(meta.get("layers"), list) or not meta["layers"]:
         raise UserError("layers must be a non-empty list")
     layers = []
@@ -130,6 +148,8 @@ def build(cls_graph, cls_layer, meta: dict, arrays: dict):
         run_sha256=meta["run_sha256"],
         report=meta["report"],
         codec=meta.get("codec"),  # absent before edge-shm 0.3
+        window=meta.get("window"),
+        pixel_mm=meta.get("pixel_mm"),
     )
     validate(fixed)
     return fixed
@@ -148,6 +168,13 @@ def validate(fixed) -> None:
     fixed.dt = positive(fixed.dt, "dt")
     if fixed.codec is not None and not isinstance(fixed.codec, dict):
         raise UserError(f"codec must be an object or null, got {_short(fixed.codec)}")
+    if fixed.window is not None:
+        fixed.window = integer(fixed.window, "window", 1, MAX_WINDOW)
+    if fixed.pixel_mm is not None:
+        fixed.pixel_mm = positive(fixed.pixel_mm, "pixel_mm")
+        lo, hi = PIXEL_MM_RANGE
+        if not lo <= fixed.pixel_mm <= hi:
+            raise UserError(f"pixel_mm must lie in {lo:g}..{hi:g} mm, got {fixed.pixel_mm:g}")
     if not fixed.layers:
         raise UserError("layers must be a non-empty list")
     for i, la in enumerate(fixed.layers):

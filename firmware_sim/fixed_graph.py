@@ -5,7 +5,7 @@ precision: kernels, biases, decays and thresholds, plus the scales that tie them
 model. The integer engine (``firmware_sim/int_engine.py``) and the Lava fixed-point runner
 (``firmware_sim/lava/fixed.py``) consume it; ``calibrate`` (``calibration/calibrate.py``) makes it.
 
-Folder ``CALIB/`` (format ``edge-shm-calibration`` version 2)::
+Folder ``CALIB/`` (format ``edge-shm-calibration`` version 3)::
 
     calibration.json   this dataclass without the arrays, plus the calibration report,
                        ``tensors_sha256`` (of tensors.npz) and ``values_sha256`` (of every
@@ -13,8 +13,10 @@ Folder ``CALIB/`` (format ``edge-shm-calibration`` version 2)::
     tensors.npz        integer kernels and biases ``LAYER.weight`` / ``LAYER.bias``
                        (numpy archive, read with allow_pickle=False)
 
-Version 1 (edge-shm 0.3 to 0.4) lacks ``values_sha256`` and is still read. Every field is
-checked on reading (``checks.py``); a folder that fails is a one-line error.
+Version 3 adds ``window`` and ``pixel_mm`` (what the calibration was made for). Version 2 lacks
+them and version 1 (edge-shm 0.3 to 0.4) also ``values_sha256``; both are still read, with
+``window`` and ``pixel_mm`` None. Every field is checked on reading (``fixed_checks.py``); a
+folder that fails is a one-line error.
 """
 
 from __future__ import annotations
@@ -31,8 +33,8 @@ from edge_shm.errors import UserError
 from edge_shm.firmware_sim.fixed_checks import TensorError, build, validate
 
 FORMAT_NAME = "edge-shm-calibration"
-FORMAT_VERSION = 2
-READABLE_VERSIONS = (1, 2)  # 1: no values_sha256
+FORMAT_VERSION = 3
+READABLE_VERSIONS = (1, 2, 3)  # 1: no values_sha256; 1 and 2: no window, pixel_mm
 
 
 @dataclass
@@ -72,7 +74,10 @@ class FixedLayer:
 
 @dataclass
 class FixedGraph:
-    """``target`` "loihi" or "int8"; frames enter as round(x ``input_scale``)."""
+    """``target`` "loihi" or "int8"; frames (H, W) in [0, 1] enter as round(x ``input_scale``)
+    into a graph of ``input_shape`` (1, H, W). ``window``: frames per forecast (n_in) and
+    ``pixel_mm``: the model frame's pixel edge (mm) the run was trained for; None when unknown
+    (folders of format versions 1 and 2)."""
 
     model: str
     target: str
@@ -84,6 +89,8 @@ class FixedGraph:
     run_sha256: str = ""
     report: dict = field(default_factory=dict)
     codec: dict | None = None  # frame codec of a network over feature rows (graph.codec)
+    window: int | None = None
+    pixel_mm: float | None = None
 
     def apply_post(self, readout: np.ndarray, frame: np.ndarray) -> np.ndarray:
         from edge_shm.graph import post_op_from_dict
@@ -136,7 +143,11 @@ class FixedGraph:
         if meta.get("format") != FORMAT_NAME:
             raise UserError(f"{meta_path}: not an edge-shm calibration")
         version = meta.get("format_version")
-        if version not in READABLE_VERSIONS or isinstance(version, bool):
+        if (
+            not isinstance(version, int)
+            or isinstance(version, bool)
+            or version not in READABLE_VERSIONS
+        ):
             raise UserError(f"{meta_path}: format version {version!r} unknown")
         if meta.get("tensors_sha256") != _sha(npz):
             raise UserError(f"{npz}: checksum differs from calibration.json (tampered)")
@@ -148,7 +159,7 @@ class FixedGraph:
         except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
             raise UserError(f"{npz}: unreadable ({type(e).__name__}: {_line(e)})") from None
         try:
-            return build(cls, FixedLayer, meta, arrays)
+            return build(cls, FixedLayer, meta, arrays, version)
         except TensorError as e:
             raise UserError(f"{npz}: {e}") from None
         except UserError as e:

@@ -40,6 +40,7 @@ def expected():
         return {k: f[k] for k in f.files}
 
 
+@pytest.mark.fast
 def test_library_of_format_1_reads_with_its_fingerprint(old):
     from edge_shm.data.library import read_library
     from edge_shm.jsonio import read_json
@@ -59,6 +60,7 @@ TOLERANCE = 1e-4
 
 
 @pytest.mark.parametrize("run", ["run-snn", "run-lstm"])
+@pytest.mark.fast
 def test_runs_load_and_forecast_as_before(old, expected, run):
     from edge_shm.evaluation.forecast import streaming_rollout
     from edge_shm.runs import load_run

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 TORCH_FREE = (
     "edge_shm.data",
@@ -42,6 +44,7 @@ print(len(done), leaked)
     assert int(count) >= 25 and leaked.strip() == "[]"
 
 
+@pytest.mark.fast
 def test_no_module_is_over_400_lines_and_the_check_can_fail(tmp_path):
     script = ROOT / "scripts" / "check_modules.py"
     res = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=ROOT)

@@ -21,6 +21,7 @@ def _err(capsys) -> str:
     return lines[0]
 
 
+@pytest.mark.fast
 def test_symlinks_and_devices_are_never_replaced(tmp_path, capsys):
     target = tmp_path / "precious.txt"
     target.write_text("keep me")
@@ -34,6 +35,7 @@ def test_symlinks_and_devices_are_never_replaced(tmp_path, capsys):
         assert stat.S_ISCHR(os.stat("/dev/full").st_mode)
 
 
+@pytest.mark.fast
 def test_same_kind_outputs_are_replaced_others_refused(tmp_path):
     lib = tmp_path / "a.h5"
     assert main(["library", "build", "fcg", "--samples", "2", "-o", str(lib)]) == 0
@@ -51,6 +53,7 @@ def test_same_kind_outputs_are_replaced_others_refused(tmp_path):
     assert plan_outputs([Output(empty, "export folder", folder=True)])  # an empty folder is fine
 
 
+@pytest.mark.fast
 def test_new_files_follow_the_umask_not_0600(tmp_path):
     old = os.umask(0o022)
     try:
@@ -65,6 +68,7 @@ def test_new_files_follow_the_umask_not_0600(tmp_path):
         os.umask(old)
 
 
+@pytest.mark.fast
 def test_a_failed_write_leaves_nothing(tmp_path):
     with pytest.raises(RuntimeError), atomic_file(tmp_path / "x.txt") as tmp:
         tmp.write_text("half")
@@ -139,6 +143,7 @@ def test_a_full_disk_ends_exports_and_simulations_in_one_line(
     assert [p.name for p in tiny_disk.iterdir() if p.name != "fill"] == []
 
 
+@pytest.mark.fast
 def test_json_outputs_never_hold_nan(tmp_path):
     import json
 
@@ -191,6 +196,7 @@ def test_a_new_run_folder_follows_the_umask(crack_lib_path, tmp_path):
         os.umask(old)
 
 
+@pytest.mark.fast
 def test_a_folder_written_meanwhile_is_not_replaced(tmp_path):
     """Between the check and the rename another program may write the output: a user's folder
     there is kept, an earlier output of the same kind is replaced, and the loser says so."""

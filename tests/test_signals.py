@@ -10,6 +10,8 @@ import pytest
 
 from edge_shm import signals
 
+pytestmark = pytest.mark.fast
+
 
 def test_sigterm_and_sighup_raise_like_ctrl_c_and_are_told_apart():
     before = signals.install()

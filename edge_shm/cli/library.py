@@ -1,36 +1,15 @@
-"""``edge-shm library build|import|info|preview``."""
+"""``edge-shm library build|merge|import|info|preview``: options in, one use case, results out."""
 
-from __future__ import annotations
-
-from enum import Enum
 from pathlib import Path
 
 import typer
+from rich.table import Table
 
-from edge_shm.console import out, progress_bar
-from edge_shm.data import library as L
-from edge_shm.data.summary import json_dumps, summary
-from edge_shm.errors import UserError
-from edge_shm.outputs import PNG, Output, plan_outputs
+from edge_shm.app import library as use
+from edge_shm.console import progress_bar, stdout
 
 app = typer.Typer(no_args_is_help=True, help="Build, import and inspect digital libraries.")
-
-
-class Kind(str, Enum):
-    fcg = "fcg"
-    turing = "turing"
-
-
-class Timing(str, Enum):
-    slices = "slices"
-    cycles = "cycles"
-    mixed = "mixed"
-    static = "static"
-
-
-def library_output(path: Path, inputs=()) -> Path:
-    """Check a library file output: replaces only an earlier edge-shm library."""
-    return plan_outputs([Output(path, "library file", same_kind=L.is_library)], inputs)[0]
+Kind, Timing = use.LibraryKind, use.FrameTiming
 
 
 @app.command()
@@ -56,31 +35,8 @@ def build(
     ),
 ) -> None:
     """Simulate a digital library from physics and write it as HDF5."""
-    from edge_shm.data.generators import DEFAULT_SAMPLES, build, check_size, params_for
-    from edge_shm.data.shards import parse_shard, shard_range
-
-    n = samples if samples is not None else DEFAULT_SAMPLES[kind.value]
-    if kind is Kind.fcg and size is not None:
-        raise UserError("--size applies to turing libraries only")
-    if kind is Kind.turing and timing is not None:
-        raise UserError("--timing applies to crack (fcg) libraries only")
-    if not 0 <= seed < 2**63:  # stored as an HDF5 int64 attribute
-        raise UserError(f"--seed must be an integer from 0 to 2**63 - 1, got {seed}")
-    names = ("frames", "timing") if kind is Kind.fcg else ("n_frames", "timing")
-    given = zip(names + ("size",), (frames, timing and timing.value, size), strict=True)
-    overrides = {k: v for k, v in given if v is not None}
-    p = params_for(kind.value, **overrides)
-    rows, cols = (p.rows, p.cols) if kind is Kind.fcg else (p.size, p.size)
-    if n <= 0:
-        raise UserError(f"--samples must be a positive integer, got {n}")
-    part = None if shard is None else parse_shard(shard)
-    first, stop = (0, n) if part is None else shard_range(n, *part)
-    check_size(stop - first, p.n_frames, rows, cols)
-    library_output(output)
-    what = f"{kind.value} library" + ("" if part is None else f" shard {shard}")
-    with progress_bar(f"building {what}", stop - first) as advance:
-        build(kind.value, output, n, seed, progress=advance, shard=part, **overrides)
-    _print_summary(L.read_library(output, lazy=True))
+    request = use.BuildRequest(kind, output, samples, seed, frames, timing, size, shard)
+    _print_summary(use.build_library(request, progress=progress_bar))
 
 
 @app.command()
@@ -89,14 +45,7 @@ def merge(
     output: Path = typer.Option(..., "-o", "--output", help="Library file to write (.h5)."),
 ) -> None:
     """Join the shard files of `library build --shard I/N` into one library."""
-    from edge_shm.data.shards import check_shards, merge_shards
-
-    library_output(output, shards)
-    checked = check_shards(shards)
-    n = checked[0].shard["library_samples"]
-    with progress_bar(f"merging {len(shards)} shards", n) as advance:
-        merge_shards(checked, output, progress=advance)
-    _print_summary(L.read_library(output, lazy=True))
+    _print_summary(use.merge_library(shards, output, progress=progress_bar))
 
 
 @app.command("import")
@@ -116,16 +65,8 @@ def import_(
     channel: str = typer.Option("luminance", help="With --camera: luminance, r, g, b, auto."),
 ) -> None:
     """Import experimental image sequences as a library."""
-    from edge_shm.data.importing import import_library
-    from edge_shm.onsite.camera import CameraView
-
-    library_output(output, [src])
-    if not camera and (mouth, crack, channel) != ("left", "bright", "luminance"):
-        raise UserError("--mouth, --crack and --channel apply with --camera")
-    CameraView(mouth, channel, crack)  # the options checked before any work
-    make = (lambda: CameraView(mouth, channel, crack)) if camera else None
-    import_library(src, output, pixel_mm, n_test, camera=make)
-    _print_summary(L.read_library(output))
+    request = use.ImportRequest(src, output, pixel_mm, n_test, camera, mouth, crack, channel)
+    _print_summary(use.import_library(request))
 
 
 @app.command()
@@ -134,11 +75,7 @@ def info(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
     """Print a summary of a library, with units."""
-    lib = L.read_library(path, lazy=True)
-    if as_json:
-        out.print_json(json_dumps(summary(lib)))
-    else:
-        _print_summary(lib)
+    _print_summary(use.library_info(path), as_json)
 
 
 @app.command()
@@ -148,24 +85,15 @@ def preview(
     samples: int = typer.Option(4, help="Number of samples shown (rows)."),
 ) -> None:
     """Write a PNG grid of frames of a few samples."""
-    from edge_shm.reports.plots import library_preview
-
-    if samples <= 0:
-        raise UserError(f"--samples must be a positive integer, got {samples}")
-    plan_outputs([Output(output, "PNG image", same_kind=PNG)], [path])
-    lib = L.read_library(path, load_physics=False, lazy=True)
-    library_preview(lib, output, samples)
-    out.print(f"preview written to {output}")
+    stdout.print(f"preview written to {use.preview_library(path, output, samples)}")
 
 
-def _print_summary(lib: L.Library) -> None:
-    from rich.table import Table
-
-    table = Table(title=f"library {lib.path}", show_header=True)
-    table.add_column("quantity")
-    table.add_column("value")
-    for k, v in summary(lib).items():
-        if k == "path":
-            continue
-        table.add_row(k, f"{v:.6g}" if isinstance(v, float) else str(v))
-    out.print(table)
+def _print_summary(result: use.LibraryResult, as_json: bool = False) -> None:
+    if as_json:
+        stdout.print_json(result.to_json())
+        return
+    table = Table("quantity", "value", title=f"library {result.path}", show_header=True)
+    for k, v in result.summary.items():
+        if k != "path":
+            table.add_row(k, f"{v:.6g}" if isinstance(v, float) else str(v))
+    stdout.print(table)

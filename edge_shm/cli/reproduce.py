@@ -1,12 +1,13 @@
 """``edge-shm reproduce``: the paper's figures and tables recreated, each beside its claim."""
 
-from __future__ import annotations
-
 from pathlib import Path
 
 import typer
 
-from edge_shm.console import console, out
+from edge_shm.app.reproduce import ReproduceRequest
+from edge_shm.app.reproduce import reproduce as reproduce_paper
+from edge_shm.console import stderr, stdout
+from edge_shm.errors import UserError
 
 
 def register(app: typer.Typer) -> None:
@@ -20,20 +21,8 @@ def reproduce(
     preset: str = typer.Option(None, help="tiny, quick or full (--quick / --full set it)."),
 ) -> None:
     """Build both libraries, train every model of the paper, write REPORT.md with verdicts."""
-    from edge_shm.errors import UserError
-    from edge_shm.reports.reproduce import PRESETS, is_reproduce_folder, run_reproduce
-
-    chosen = [n for n, flag in (("quick", quick), ("full", full)) if flag]
-    if preset is not None:
-        chosen.append(preset)
-    if len(set(chosen)) != 1:
+    chosen = {n for n, flag in (("quick", quick), ("full", full)) if flag} | {preset} - {None}
+    if len(chosen) != 1:
         raise UserError("choose one of --quick, --full or --preset NAME")
-    name = chosen[0]
-    if name not in PRESETS:
-        raise UserError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
-    if output.exists() and not output.is_dir():
-        raise UserError(f"{output}: exists and is not a folder")
-    if output.is_dir() and any(output.iterdir()) and not is_reproduce_folder(output):
-        raise UserError(f"{output}: not empty and not an earlier reproduce folder")
-    report = run_reproduce(output, name, log=lambda s: console.print(s))
-    out.print(f"report: {report}")
+    result = reproduce_paper(ReproduceRequest(output, chosen.pop()), note=stderr.print)
+    stdout.print(f"report: {result.report}")

@@ -10,6 +10,7 @@ decoded. Image samples are then decoded one at a time into one preallocated arra
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -28,12 +29,12 @@ from edge_shm.errors import UserError
 
 
 def import_library(
-    src,
-    path,
+    src: str | Path,
+    path: str | Path,
     pixel_mm: float,
     n_test: int | None = None,
     window: tuple[int, int, int] = (3, 1, 0),
-    camera=None,
+    camera: Callable[[], object] | None = None,
 ) -> Path:
     """Import frames (N, T, H, W) from a ``.npy`` array or one folder of images per sample.
 
@@ -43,10 +44,13 @@ def import_library(
     path : library file to write.
     pixel_mm : pixel size, mm.
     n_test : test samples (the last ones); default the paper's proportion (108 of 908).
-    window : default windows (in, out, skip), 3 -> 1 as for the crack library.
-    camera : for image folders, ``camera() -> CameraView``: each sample is read as the on-site
-        loop reads a camera (channel, registration, fixed features, mouth on the left) and
-        stored as crack maps; None stores the grey images as they are.
+    window : default windows (in, out, skip), frames; 3 -> 1 as for the crack library.
+    camera : for image folders, ``camera()`` returning a fresh view (the on-site
+        ``CameraView``: ``channel`` and ``read(image, name) -> (crack, _)``): each sample is
+        read as the on-site loop reads a camera (channel, registration, fixed features, mouth
+        on the left) and stored as crack maps; None stores the grey images as they are.
+
+    Returns the library file written (atomically), frames stored as float32 (N, T, H, W).
     """
     if not (math.isfinite(pixel_mm) and pixel_mm > 0):
         raise UserError(f"--pixel-mm must be a positive number, got {pixel_mm}")

@@ -17,7 +17,17 @@ BLOCK_BYTES = 64 * 1024**2
 
 
 def summary(lib: Library) -> dict:
-    """Numbers people look at, each with its unit in the key."""
+    """Numbers people look at, each with its unit in the key, in display order.
+
+    Key suffixes: ``_px`` pixels, ``_mm`` millimetres, ``_frames`` frames, ``_1`` intensities
+    in [0, 1], ``_pct`` percent, ``_cycles`` load cycles, ``_count`` counts; ``samples``,
+    ``train_samples`` and ``test_samples`` count samples. Always: path, kind, generator and
+    its version, seed, sample counts, frames per sample, frame size, pixel size, field of view
+    (rows, cols) in mm, default windows, mean intensity of all frames and of the last frames.
+    Shards add ``shard``; crack libraries add the last-frame crack fraction, the frame timing
+    and, when their physics hold them, the median cycles to the last frame, the tip advance
+    per frame (10th, 50th, 90th percentiles, px) and the rejected load draws.
+    """
     n, t, h, w = lib.frames.shape
     total, last_total, cracked = _intensity_sums(lib.frames)
     out = {
@@ -76,4 +86,5 @@ def _intensity_sums(frames) -> tuple[float, float, float]:
 
 
 def json_dumps(d) -> str:
+    """``d`` (a :func:`summary`) as indented JSON; numpy scalars written as numbers."""
     return json.dumps(d, indent=2, default=lambda v: v.item() if isinstance(v, np.generic) else v)

@@ -1,15 +1,19 @@
-"""Sliding windows of one split of a library as torch tensors (training and evaluation)."""
+"""Sliding windows of one split of a library as torch tensors (training and evaluation).
+
+The module imports no torch (the data layer is torch-free): :meth:`WindowDataset.batch` imports
+it when a batch is made. torch's DataLoader takes any object with ``__len__`` and
+``__getitem__`` (and uses ``__getitems__`` with a batch sampler).
+"""
 
 from __future__ import annotations
 
 import numpy as np
-import torch
 
 from edge_shm.data.windows import gather, window_index, window_starts
 from edge_shm.errors import UserError
 
 
-class WindowDataset(torch.utils.data.Dataset):
+class WindowDataset:
     """Windows of one split of a library, in memory or read lazily from its file.
 
     Item ``i`` is ``(inputs, targets)`` with inputs (n_in, 1, H, W) and targets (n_out, 1, H, W),
@@ -48,8 +52,11 @@ class WindowDataset(torch.utils.data.Dataset):
             return gather(self.frames, rows, length)
         return np.stack([self.frames.window(s, t, length) for s, t in rows])
 
-    def batch(self, idx, device=None) -> tuple[torch.Tensor, torch.Tensor]:
-        """Windows ``idx`` at once: inputs (B, n_in, 1, H, W), targets (B, n_out, 1, H, W)."""
+    def batch(self, idx, device=None):
+        """Windows ``idx`` at once as torch tensors: inputs (B, n_in, 1, H, W), targets
+        (B, n_out, 1, H, W)."""
+        import torch
+
         w = torch.from_numpy(np.ascontiguousarray(self.windows(idx))).unsqueeze(2)
         if device is not None:
             w = w.to(device)

@@ -35,7 +35,7 @@ def calibrate_band(model, lib, progress=None) -> dict:
     from edge_shm.evaluation.forecast import frame_forecaster
     from edge_shm.evaluation.horizons import rollouts
     from edge_shm.evaluation.skill import encode_all, geometry_arrays
-    from edge_shm.vector import motion as M
+    from edge_shm.vector import motion
 
     held = train_and_validation(lib)[1][:MAX_SAMPLES]
     if len(held) == 0:
@@ -57,8 +57,8 @@ def calibrate_band(model, lib, progress=None) -> dict:
     first = frames[:, lib.window_skip :]
     scale = np.array(
         [
-            M.scale_px([M.observe(f) for f in first[i, s : s + n_in]])
-            if all(M.observe(f) is not None for f in first[i, s : s + n_in])
+            motion.scale_px([motion.observe(f) for f in first[i, s : s + n_in]])
+            if all(motion.observe(f) is not None for f in first[i, s : s + n_in])
             else np.nan
             for i in range(first.shape[0])
             for s in range(first.shape[1] - n_in)

@@ -114,11 +114,11 @@ def _sample_history(frames, cycles, context) -> list | None:
     """Per sample, (a_mm or None, cycles) of every true frame (for fits over the history)."""
     if cycles is None or context is None or not context.width_mm:
         return None
-    from edge_shm.vector import motion as M
+    from edge_shm.vector import motion
 
     out = []
     for sample, c in zip(frames, cycles, strict=True):
-        obs = [M.observe(f) for f in sample]
+        obs = [motion.observe(f) for f in sample]
         a = [None if o is None else o.tip[1] * context.pixel_mm + context.a_offset_mm for o in obs]
         out.append((a, [float(v) for v in c]))
     return out

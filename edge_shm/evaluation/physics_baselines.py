@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from edge_shm.evaluation.remaining import paris_extrapolate
-from edge_shm.vector import motion as M
+from edge_shm.vector import motion
 
 
 @dataclass
@@ -64,14 +64,14 @@ def _extend(window: np.ndarray, obs: list, advance_px: float) -> np.ndarray:
         return last.copy()
     d = obs[-1].tip - obs[-2].tip
     n = float(np.hypot(*d))
-    if n < M.STILL_PX:
+    if n < motion.STILL_PX:
         return last.copy()
-    return M.draw_extension(last, obs[-1].tip, obs[-1].tip + advance_px * d / n, obs[-1].width)
+    return motion.draw_extension(last, obs[-1].tip, obs[-1].tip + advance_px * d / n, obs[-1].width)
 
 
 def constant_acceleration_frame(window: np.ndarray) -> np.ndarray:
     """One constant-acceleration forecast from the last three frames of ``window``."""
-    obs = [M.observe(f) for f in np.asarray(window)[-3:]]
+    obs = [motion.observe(f) for f in np.asarray(window)[-3:]]
     if len(obs) < 3 or any(o is None for o in obs):
         return np.asarray(window[-1], np.float32).copy()
     s1, s2 = obs[1].length - obs[0].length, obs[2].length - obs[1].length
@@ -107,7 +107,7 @@ class ParisForecaster:
             return last, "no cycles known"
         if not ctx.width_mm:
             return last, "plate width unknown"
-        obs = [M.observe(f) for f in window]
+        obs = [motion.observe(f) for f in window]
         if any(o is None for o in obs):
             return last, "a frame without a crack"
         a = [o.tip[1] * ctx.pixel_mm + ctx.a_offset_mm for o in obs]
@@ -120,6 +120,6 @@ class ParisForecaster:
             return last, a_next
         d = obs[-1].tip - obs[-2].tip
         along = d[1] / max(float(np.hypot(*d)), 1e-9)  # share of a step that grows a
-        if float(np.hypot(*d)) < M.STILL_PX or along <= 0.2:
+        if float(np.hypot(*d)) < motion.STILL_PX or along <= 0.2:
             return last, "the tip does not move across the ligament"
         return _extend(window, obs, (a_next - a[-1]) / ctx.pixel_mm / along), ""

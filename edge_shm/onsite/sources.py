@@ -85,7 +85,7 @@ class FrameSizes:
 
     def check(self, path: Path) -> None:
         """Note the size of ``path``, an image the intake has just taken (from its header)."""
-        from edge_shm.console import console
+        from edge_shm.console import stderr
         from edge_shm.data.frames import image_sizes
         from edge_shm.reports.escape import terminal
 
@@ -101,7 +101,7 @@ class FrameSizes:
         elif size != self.first[1]:
             self.warned = True
             (h, w), (h0, w0) = size, self.first[1]
-            console.print(
+            stderr.print(
                 terminal(
                     f"warning: {self.where}{name}: {h} x {w} px, unlike the first frame "
                     f"{self.first[0]} ({h0} x {w0} px); frames of different sizes"

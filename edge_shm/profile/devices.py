@@ -16,7 +16,7 @@ A device file is JSON::
 where every quantity ``Q`` is ``{"value": number >= 0, "unit": "...", "source": "..."}``. A
 missing source or unit, an unknown unit or a unit of the wrong kind is rejected with a one-line
 :class:`~edge_shm.errors.UserError`. The built-in profiles live in ``edge_shm/profile/devices.json``
-(sources: DESIGN.md section 7); users add their own with ``--devices FILE`` (same schema; a name
+(each value names its source); users add their own with ``--devices FILE`` (same schema; a name
 that exists already replaces the built-in profile).
 
 Energy keys (per operation; see docs/profile.md for what counts as one operation):

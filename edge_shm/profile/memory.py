@@ -69,13 +69,13 @@ class MemoryLines:
 
 def vector_form(frames: np.ndarray, pixel_mm: float, max_frames: int = 64) -> dict:
     """Bytes of crack frames in vector form (M_v = 8 N_n + 24 B), from the vector encoder."""
-    from edge_shm import vector as V
+    from edge_shm import vector
     from edge_shm.data.windows import evenly_spaced
 
     frames = np.asarray(frames).reshape(-1, *np.shape(frames)[-2:])
     frames = frames[evenly_spaced(len(frames), max_frames)]
-    nodes = np.array([V.encode(f, pixel_mm).n_nodes for f in frames], dtype=float)
-    sizes = np.array([V.vector_bytes(int(n)) for n in nodes], dtype=float)
+    nodes = np.array([vector.encode(f, pixel_mm).n_nodes for f in frames], dtype=float)
+    sizes = np.array([vector.vector_bytes(int(n)) for n in nodes], dtype=float)
     return {
         "frames": int(len(frames)),
         "mean_nodes": float(nodes.mean()),

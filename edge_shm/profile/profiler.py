@@ -16,8 +16,8 @@ import numpy as np
 import torch
 
 from edge_shm.errors import UserError
-from edge_shm.profile.energy import DEFAULT_FRAME_RATE_HZ, EnergyReport, energy_report
-from edge_shm.profile.memory import MemoryBudget, MemoryLines, memory_lines, memory_report
+from edge_shm.profile.energy import EnergyReport
+from edge_shm.profile.memory import MemoryBudget, MemoryLines, memory_lines
 from edge_shm.profile.summary import CountSummary
 
 
@@ -32,9 +32,12 @@ class NeuroBench:
     MembraneUpdates: float
 
 
-@dataclass
+@dataclass(frozen=True)
 class Profile:
-    """Device-independent counts and memory lines, plus (``run_profile``) a device's view."""
+    """Device-independent counts and memory lines (:func:`profile_model`), plus a device's view
+    (:func:`edge_shm.app.profile.profile_run`): ``run`` (the run folder, and ``deployed``
+    figures of a calibration), ``frames`` (where the windows came from), ``device``, ``energy``
+    and ``memory_budget``."""
 
     model: str
     parameters: int
@@ -154,49 +157,3 @@ def load_windows(library=None, frames=None, split="test", max_windows=None, n_in
         x = make_windows(arr, n_in or 3, 0, 0, max_windows)
         src, pixel_mm = f"frames `{frames}`", 0.075
     return torch.from_numpy(np.ascontiguousarray(x)).unsqueeze(2), src, pixel_mm
-
-
-def run_profile(
-    run_dir,
-    device,
-    *,
-    library=None,
-    frames=None,
-    split="test",
-    max_windows=64,
-    frame_rate_hz=DEFAULT_FRAME_RATE_HZ,
-    budget_ram_kb=None,
-    budget_flash_kb=None,
-    batch=16,
-    progress=None,
-    torch_device=None,
-) -> Profile:
-    """Profile a run directory on ``device``."""
-    from edge_shm.runs import load_run
-
-    check_positive("--frame-rate", frame_rate_hz)
-    budget_ram_kb = check_positive("--budget-ram", budget_ram_kb)
-    budget_flash_kb = check_positive("--budget-flash", budget_flash_kb)
-    model, config = load_run(run_dir, torch_device)
-    n_in = (config.get("window") or [None])[0]
-    x, source, pixel_mm = load_windows(library, frames, split, max_windows, n_in)
-    prof = profile_model(model, x, pixel_mm=pixel_mm, batch=batch, progress=progress)
-    prof.run = {
-        "dir": str(run_dir),
-        "model": config["model"],
-        "weights_sha256": config.get("weights_sha256"),
-    }
-    prof.frames = {
-        "source": source,
-        "windows": int(x.shape[0]),
-        "steps_per_forecast": int(x.shape[1]),
-    }
-    prof.device = device.to_dict()
-    prof.energy = energy_report(prof, device, frame_rate_hz)
-    prof.memory_budget = memory_report(
-        prof,
-        device,
-        None if budget_ram_kb is None else budget_ram_kb * 1024,
-        None if budget_flash_kb is None else budget_flash_kb * 1024,
-    )
-    return prof

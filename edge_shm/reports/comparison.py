@@ -1,6 +1,7 @@
 """``edge-shm compare``: one table of evaluated runs (comparison.json, .md, PNG).
 
-Rows are typed (:class:`ComparisonRow`); extra columns (energy per device) come from hooks.
+Rows are typed (:class:`ComparisonRow`); extra columns (energy per device) are filled before
+writing (:func:`edge_shm.app.evaluate.compare_runs`).
 Spiking models are told apart by their declared capabilities, never by name.
 """
 
@@ -169,7 +170,7 @@ def comparison_markdown(rows: list[ComparisonRow]) -> str:
     return "\n".join(lines)
 
 
-def _same_evaluation_data(rows: list[ComparisonRow]) -> None:
+def same_evaluation_data(rows: list[ComparisonRow]) -> None:
     """One table compares figures measured on one library and split, or it misleads."""
     seen = {r.evaluated_on: r.run for r in rows if r.evaluated_on is not None}
     if len(seen) > 1:
@@ -180,21 +181,14 @@ def _same_evaluation_data(rows: list[ComparisonRow]) -> None:
         )
 
 
-def write_comparison(runs: list[Path], out_dir: Path, extra_columns=None, extra_sections=None):
-    """comparison.json, comparison.md and accuracy_vs_parameters.png for evaluated runs.
-
-    ``extra_columns``: callables ``hook(rows)`` filling row fields (``energy_uj``,
-    ``firing_rate``). ``extra_sections``: callables ``section(rows, folder) -> str`` whose
-    Markdown is appended (they may write figures into the folder).
+def write_comparison(rows: list[ComparisonRow], out_dir: Path, extra_sections=None) -> str:
+    """comparison.json, comparison.md and accuracy_vs_parameters.png of ``rows`` (one per
+    evaluated run, :func:`load_row`, their extra columns filled); returns the Markdown with the
+    report's path. ``extra_sections``: callables ``section(rows, folder) -> str`` whose Markdown
+    is appended (they may write figures into the folder).
     """
     from edge_shm.reports.plots import accuracy_vs_parameters
 
-    if not runs:
-        raise UserError("compare needs at least one run directory")
-    rows = [load_row(Path(r)) for r in runs]
-    _same_evaluation_data(rows)
-    for hook in extra_columns or []:
-        hook(rows)
     with report_dir(out_dir, "comparison folder") as tmp:
         write_json(tmp / "comparison.json", {"runs": [r.to_dict() for r in rows]})
         parts = [comparison_markdown(rows)] + [s(rows, tmp) for s in extra_sections or []]
@@ -202,3 +196,17 @@ def write_comparison(runs: list[Path], out_dir: Path, extra_columns=None, extra_
         write_text(tmp / "comparison.md", md)
         accuracy_vs_parameters(rows, tmp / "accuracy_vs_parameters.png")
     return md + f"\nreport: {Path(out_dir) / 'comparison.md'}"
+
+
+def models_table(models: list):
+    """A rich table of the registered predictors (``models``: name, parameters at 96 x 132 px,
+    spiking, export targets, description each, as :func:`edge_shm.app.train.model_catalog`)."""
+    from rich.table import Table
+
+    tab = Table(title="registered predictors (edge-shm train --model NAME)")
+    for col in ("model", "parameters at 96 x 132 px", "spiking", "export targets", "what it is"):
+        tab.add_column(col, justify="right" if col.startswith("param") else "left")
+    for m in models:
+        spiking = "yes" if m.spiking else "no"
+        tab.add_row(m.name, f"{m.parameters:,}", spiking, ", ".join(m.targets), m.description)
+    return tab

@@ -136,24 +136,27 @@ def forecast_lines(ev: Evaluation) -> list[str]:
     return lines
 
 
-def write_evaluation(model, config: dict, lib, out_dir: str | Path, split: str = "test"):
-    """Evaluate and write evaluation.json, evaluation.md, mae_per_step.png, predictions.png
-    (and tip_error_per_horizon.png); returns (the Markdown with the report's path, Evaluation).
-
-    ``out_dir`` may be the run folder (the default): files of these names are replaced, nothing
-    else is touched, and a failure writes nothing.
-    """
-    from edge_shm.evaluation.evaluate import evaluate
-    from edge_shm.reports.plots import mae_per_step, prediction_grid, tip_error_per_horizon
-
-    ev = evaluate(model, lib, split=split)
-    ev.run = {
+def run_record(config: dict, lib, split: str = "test") -> dict:
+    """What an evaluation scored: the run's model and size, the library and its split."""
+    return {
         "split": split,
         "model": config["model"],
         "parameters": config.get("parameters"),
         "library": str(Path(lib.path).resolve()),
         "library_fingerprint": lib.fingerprint(),
     }
+
+
+def write_evaluation_report(ev: Evaluation, config: dict, out_dir: str | Path) -> str:
+    """Write evaluation.json, evaluation.md, mae_per_step.png, predictions.png (and
+    tip_error_per_horizon.png) of ``ev`` into ``out_dir``; return the Markdown with the report's
+    path.
+
+    ``out_dir`` may be the run folder: files of these names are replaced, nothing else is
+    touched, and a failure writes nothing.
+    """
+    from edge_shm.reports.plots import mae_per_step, prediction_grid, tip_error_per_horizon
+
     md = evaluation_markdown(ev, config)
     with report_dir(out_dir, "evaluation folder") as tmp:
         write_json(tmp / "evaluation.json", ev.to_dict())
@@ -162,4 +165,36 @@ def write_evaluation(model, config: dict, lib, out_dir: str | Path, split: str =
         prediction_grid(ev.arrays, tmp / "predictions.png", config["model"])
         if ev.forecast:
             tip_error_per_horizon(ev, tmp / "tip_error_per_horizon.png", config["model"])
-    return md + f"\nreport: {Path(out_dir) / 'evaluation.md'}", ev
+    return md + f"\nreport: {Path(out_dir) / 'evaluation.md'}"
+
+
+def write_evaluation(model, config: dict, lib, out_dir: str | Path, split: str = "test"):
+    """Evaluate ``model`` on ``lib`` and write its report (:func:`write_evaluation_report`);
+    returns (the Markdown with the report's path, Evaluation). For callers holding a loaded
+    model; the use case is :func:`edge_shm.app.evaluate.evaluate_model`."""
+    from dataclasses import replace
+
+    from edge_shm.evaluation.evaluate import evaluate
+
+    ev = replace(evaluate(model, lib, split=split), run=run_record(config, lib, split))
+    return write_evaluation_report(ev, config, out_dir), ev
+
+
+def training_summary(metrics: dict, band: dict | None, loss: str, run: Path) -> str:
+    """What a finished training run says on the console: the forecast band of a motion network
+    (``band``: band.json, ratios of tip error to S + 1 px per horizon; None for other models)
+    and the final train loss (``metrics``: metrics.json; seconds of training)."""
+    lines = []
+    what = f"{loss} loss, per pixel"
+    if band is not None:
+        q = " / ".join(f"{r:.2f}" for r in band["ratio"])
+        lines.append(
+            f"forecast band ({band['quantile']:.0%} of tip errors, {sum(band['windows'][:1])} "
+            f"held-out windows): {q} x (S + 1 px) at horizons 1-{len(band['ratio'])}"
+        )
+        what = "log(1 + tip error / (S + 1 px)), per window"
+    lines.append(
+        f"final train loss {metrics['final_train_loss']:.6f} ({what}), "
+        f"{metrics['train_seconds_total']:.1f} s of training; run in {run}"
+    )
+    return "\n".join(lines)

@@ -162,7 +162,7 @@ def accuracy_vs_parameters(rows: list[dict], path) -> Path:
     return save(fig, path)
 
 
-# --- profiler (issue 6) --------------------------------------------------------------------------
+# --- profiler ------------------------------------------------------------------------------------
 
 _ENERGY_PARTS = (
     ("mac", "MACs"),

@@ -250,6 +250,33 @@ def console_table(p):
     return tab
 
 
+def devices_table(devices: dict):
+    """A rich table of device profiles (``devices``: name -> Device): energy per operation
+    and memory limits, each with its unit."""
+    from rich.table import Table
+
+    tab = Table(title="device profiles (sources: edge-shm profile reports, docs/profile.md)")
+    for col in ("name", "kind", "precision", "MAC", "AC", "neuron update", "RAM", "flash"):
+        tab.add_column(col)
+
+    def q(section, key):
+        return f"{section[key].value:g} {section[key].unit}" if key in section else "-"
+
+    for name, d in sorted(devices.items()):
+        e, b = d.energy, d.budget
+        tab.add_row(
+            name,
+            d.kind,
+            d.precision,
+            q(e, "mac"),
+            q(e, "ac"),
+            q(e, "neuron_active"),
+            q(b, "ram"),
+            q(b, "flash"),
+        )
+    return tab
+
+
 def write_profile(p, out_dir) -> str:
     """The report folder: profile.md, profile.json, energy.png, memory.png (atomically)."""
     from edge_shm.reports.plots import energy_split, memory_budget

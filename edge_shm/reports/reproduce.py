@@ -1,46 +1,17 @@
-"""``edge-shm reproduce``: both libraries, every model of the paper, one report with each figure
-and table of the paper recreated beside its claim and a verdict.
-
-Presets (``--quick`` within 20 minutes on 2 cores; ``--full`` the paper's sizes and protocol,
-hours, resumable: libraries and trained runs already in DIR are kept). Everything is a call of
-the same functions the commands use (library build, train, evaluate, compare, analyze, encode).
-"""
+"""The report of ``reproduce`` (:mod:`edge_shm.app.reproduce`): each figure and table of the
+paper recreated beside its claim, with a verdict; REPORT.md and three PNGs."""
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from edge_shm.outputs import read_record, record_written, write_text
+from edge_shm.outputs import write_text
 
 FCG_MODELS = ("snn", "lstm")
 TURING_MODELS = ("convlstm", "predrnnpp", "simvp", "stclif")
 ANNS = ("convlstm", "predrnnpp", "simvp")
-
-
-@dataclass(frozen=True)
-class Preset:
-    fcg_samples: int
-    turing_samples: int
-    turing_frames: int
-    turing_size: int
-    fcg_epochs: int
-    lstm_epochs: int
-    turing_epochs: int
-    max_windows: int | None
-    lstm_windows: int | None
-    paper_size: bool
-
-
-KIND = "reproduce folder"
-PRESETS = {
-    "tiny": Preset(12, 3, 22, 16, 1, 1, 1, 4, 4, False),
-    "quick": Preset(64, 6, 30, 64, 6, 1, 3, 48, 32, False),
-    "full": Preset(908, 15, 68, 200, 20, 20, 50, None, None, True),
-}
 
 CLAIMS = {
     "fcg": "base SNN (1,477 parameters) forecasts cracks with MAE < 0.01, as well as the base "
@@ -57,97 +28,21 @@ CLAIMS = {
 }
 
 
-def _lib(path: Path, kind: str, p: Preset, seed: int = 0) -> Path:
-    from edge_shm.data.generators import build_fcg, build_turing
-
-    if not path.is_file():
-        if kind == "fcg":
-            build_fcg(path, p.fcg_samples, seed)
-        else:
-            build_turing(path, p.turing_samples, seed, n_frames=p.turing_frames, size=p.turing_size)
-    return path
-
-
-def _train_eval(lib_path: Path, run: Path, model: str, epochs: int, windows, paper: bool, log):
-    from edge_shm.data.library import read_library
-    from edge_shm.models import model_class
-    from edge_shm.reports.evaluation import write_evaluation
-    from edge_shm.reports.plots import run_loss_curve
-    from edge_shm.runs import load_run
-    from edge_shm.training import TrainConfig, train
-
-    lib = read_library(lib_path)
-    cfg = TrainConfig(model=model, epochs=epochs, batch_size=8, max_train_windows=windows)
-    preset = model_class(model).config_class.PAPER
-    if paper and preset:
-        cfg.model_options = {**preset, "size": "paper"}
-    log(f"reproduce: training {model} ({epochs} epochs) -> {run}")
-    train(lib, run, cfg, on_checkpoint=run_loss_curve)
-    if not (run / "evaluation.json").is_file():
-        m, config = load_run(run, "cpu")
-        write_evaluation(m, config, lib, run)
-    return json.loads((run / "evaluation.json").read_text())
-
-
-def _steps(ev: dict, key: str = "model") -> list[float]:
+def mae_steps(ev: dict, key: str = "model") -> list[float]:
+    """MAE (eq. 8, unit 1) per rollout step of ``key`` in an evaluation.json's dict."""
     return [s[key]["mae"] for s in ev["rollout"]["steps"]]
 
 
-def run_reproduce(out: Path, preset: str, log=print) -> Path:
-    """Build, train, evaluate, analyze; write ``out/REPORT.md``; return its path."""
-    from edge_shm.reports.analyze import analyze_runs
-
-    p = PRESETS[preset]
-    out.mkdir(parents=True, exist_ok=True)
-    record_written(out, [], KIND)  # marks it as ours: a rerun resumes it, nothing else does
-    fcg = _lib(out / "fcg.h5", "fcg", p)
-    tur = _lib(out / "turing.h5", "turing", p)
-    evs = {}
-    for m in FCG_MODELS:
-        epochs, win = (
-            (p.lstm_epochs, p.lstm_windows) if m == "lstm" else (p.fcg_epochs, p.max_windows)
-        )
-        evs[m] = _train_eval(fcg, out / f"fcg-{m}", m, epochs, win, False, log)
-    for m in TURING_MODELS:
-        evs[m] = _train_eval(tur, out / f"turing-{m}", m, p.turing_epochs, p.max_windows,
-                             p.paper_size, log)  # fmt: skip
-    rows = analyze_runs([out / "turing-convlstm", out / "turing-stclif"], tur, out / "analysis")
-    params = {m: _params(out, m) for m in (*FCG_MODELS, *TURING_MODELS)}
+def write_reproduce_report(
+    out: Path, preset: str, p, evs: dict, params: dict, rows: list, mem: dict
+) -> Path:
+    """Draw the figures and write ``out/REPORT.md``; return its path. ``p``: the preset
+    (:class:`edge_shm.app.reproduce.Preset`); ``evs``: evaluation.json per model; ``params``:
+    parameters per model; ``rows``: the analysis rows of ConvLSTM and STCLIF; ``mem``: bytes of
+    a frame as pixels and as a vector (``pixel_B``, ``vector_B``, ``nodes``, ``frames``)."""
     figures = _figures(out, evs, params)
-    report = _report(preset, p, evs, params, rows, _memory(fcg), figures)
-    write_text(out / "REPORT.md", report)
+    write_text(out / "REPORT.md", _report(preset, p, evs, params, rows, mem, figures))
     return out / "REPORT.md"
-
-
-def is_reproduce_folder(folder: Path) -> bool:
-    """A folder ``reproduce`` wrote (its record says so; before edge-shm 0.3: its library)."""
-    from edge_shm.data.library import is_library
-
-    rec = read_record(folder)
-    if rec is not None:
-        return rec["kind"] == KIND
-    return (folder / "fcg.h5").is_file() and is_library(folder / "fcg.h5")
-
-
-def _params(out: Path, m: str) -> int:
-    folder = out / (f"fcg-{m}" if m in FCG_MODELS else f"turing-{m}")
-    return int(json.loads((folder / "config.json").read_text())["parameters"])
-
-
-def _memory(fcg: Path) -> dict:
-    from edge_shm.data.library import read_library
-    from edge_shm.vector.encode import encode_stack
-
-    lib = read_library(fcg, load_physics=False)
-    frames = lib.split_frames("test")[:8]
-    _, stats = encode_stack(frames, lib.pixel_mm)
-    h, w = lib.frame_shape
-    return {
-        "pixel_B": 4 * h * w,
-        "vector_B": float(stats["vector_bytes"].mean()),
-        "nodes": float(stats["nodes"].mean()),
-        "frames": int(stats["nodes"].size),
-    }
 
 
 def _figures(out: Path, evs: dict, params: dict) -> dict:
@@ -160,9 +55,9 @@ def _figures(out: Path, evs: dict, params: dict) -> dict:
     for name, models in (("fcg", FCG_MODELS), ("turing", TURING_MODELS)):
         fig, ax = plt.subplots(figsize=(7, 4))
         for m in models:
-            ax.plot(range(1, len(_steps(evs[m])) + 1), _steps(evs[m]), "o-", label=m)
+            ax.plot(range(1, len(mae_steps(evs[m])) + 1), mae_steps(evs[m]), "o-", label=m)
         first = evs[models[0]]
-        ax.plot(range(1, len(_steps(first)) + 1), _steps(first, "copy_last"), "k--",
+        ax.plot(range(1, len(mae_steps(first)) + 1), mae_steps(first, "copy_last"), "k--",
                 label="copy-last")  # fmt: skip
         ax.set_xlabel("predicted step")
         ax.set_ylabel("MAE (eq. 8)")
@@ -174,7 +69,7 @@ def _figures(out: Path, evs: dict, params: dict) -> dict:
         plt.close(fig)
     fig, ax = plt.subplots(figsize=(6, 4))
     for m in TURING_MODELS:
-        mae = float(np.mean(_steps(evs[m])))
+        mae = float(np.mean(mae_steps(evs[m])))
         ax.scatter(params[m], mae, s=60)
         ax.annotate(m, (params[m], mae), textcoords="offset points", xytext=(5, 5))
     ax.set_xscale("log")
@@ -192,16 +87,16 @@ def _verdict(ok: bool, how: str) -> str:
     return f"**{'reproduced' if ok else 'not reproduced'}** ({how})"
 
 
-def _report(preset, p: Preset, evs, params, rows, mem, figs) -> str:
-    tur_mean = {m: float(np.mean(_steps(evs[m]))) for m in TURING_MODELS}
-    cum = {m: float(np.sum(_steps(evs[m]))) for m in TURING_MODELS}
+def _report(preset, p, evs, params, rows, mem, figs) -> str:
+    tur_mean = {m: float(np.mean(mae_steps(evs[m]))) for m in TURING_MODELS}
+    cum = {m: float(np.sum(mae_steps(evs[m]))) for m in TURING_MODELS}
     best_ann = min(ANNS, key=lambda m: tur_mean[m])
     rel = (
         100 * (tur_mean[best_ann] - tur_mean["stclif"]) / tur_mean[best_ann]
         if tur_mean[best_ann] > 1e-9
         else float("nan")  # nothing to forecast (a grid too small for patterns)
     )
-    snn, lstm = (float(np.mean(_steps(evs[m]))) for m in FCG_MODELS)
+    snn, lstm = (float(np.mean(mae_steps(evs[m]))) for m in FCG_MODELS)
     ann_params = min(params[m] for m in ANNS)
     by = {r["model"]: r for r in rows}
     cl, st = by["convlstm"], by["stclif"]
@@ -310,14 +205,14 @@ def _report(preset, p: Preset, evs, params, rows, mem, figs) -> str:
 
 
 def _step_table(evs: dict, models) -> str:
-    steps = len(_steps(evs[models[0]]))
+    steps = len(mae_steps(evs[models[0]]))
     head = "| step | " + " | ".join(models) + " | copy-last |"
     rows = [head, "|---|" + "---|" * (len(models) + 1)]
     for k in range(steps):
-        vals = [f"{_steps(evs[m])[k]:.5f}" for m in models]
+        vals = [f"{mae_steps(evs[m])[k]:.5f}" for m in models]
         rows.append(
             f"| {k + 1} | "
             + " | ".join(vals)
-            + f" | {_steps(evs[models[0]], 'copy_last')[k]:.5f} |"
+            + f" | {mae_steps(evs[models[0]], 'copy_last')[k]:.5f} |"
         )
     return "\n".join(rows)

@@ -40,6 +40,22 @@ class TrainConfig:
     schedule: str = "constant"
     """Learning rate over the epochs: constant, or cosine (from lr down to 0 at the last epoch)."""
 
+    @classmethod
+    def from_options(cls, model: str, *, paper_size: bool = False, **fields) -> TrainConfig:
+        """The complete, checked configuration of ``train``'s options: ``model`` a registered
+        name, ``paper_size`` its paper preset as model options (``size: "paper"``), ``fields``
+        any other field of this class. One-line errors for an unknown model, a model without a
+        paper preset and every value :meth:`check` refuses."""
+        from edge_shm.models import model_class
+
+        preset = model_class(model).config_class.PAPER  # one line for an unknown model
+        if paper_size and not preset:
+            raise UserError(f"--paper-size: model {model!r} has no paper-size preset")
+        options = {**preset, "size": "paper"} if paper_size else {}
+        cfg = cls(model=model, model_options=options, **fields)
+        cfg.check()
+        return cfg
+
     def check(self) -> None:
         """One-line errors for values that would train garbage or nothing."""
         for name in ("epochs", "batch_size"):

@@ -29,7 +29,7 @@ from edge_shm.data.lazy import iter_samples
 from edge_shm.data.splits import library_cycles, train_and_validation
 from edge_shm.errors import UserError
 from edge_shm.firmware_sim.codec import CLOCK
-from edge_shm.vector import motion as M
+from edge_shm.vector import motion
 
 MIRROR_P = 0.5
 DROP_CLOCK_P = 0.3
@@ -56,11 +56,11 @@ class MotionDataset(torch.utils.data.Dataset):
         cycles = library_cycles(lib)
         rows, targets = [], []
         for i, frames in zip(self.samples, iter_samples(lib.frames, self.samples), strict=True):
-            obs = [M.observe(f) for f in frames]
+            obs = [motion.observe(f) for f in frames]
             c = None if cycles is None else cycles[i]
             for t in range(len(obs) - self.n_in):
                 window, nxt = obs[t : t + self.n_in], obs[t + self.n_in]
-                s = 0.0 if any(o is None for o in window) else M.scale_px(window)
+                s = 0.0 if any(o is None for o in window) else motion.scale_px(window)
                 if nxt is None or s <= 0:
                     continue
                 rows.append(
@@ -69,7 +69,7 @@ class MotionDataset(torch.utils.data.Dataset):
                         for j in range(self.n_in)
                     ]
                 )
-                targets.append([*M.correction_target(window, nxt), s])
+                targets.append([*motion.correction_target(window, nxt), s])
             if progress is not None:
                 progress(1)
         if not rows:
@@ -99,7 +99,7 @@ class MotionDataset(torch.utils.data.Dataset):
 def tile_masks(codec) -> tuple[torch.Tensor, torch.Tensor]:
     """(S, S) masks of the tile entries that change to ``1 - x`` in the mirrored view, and of
     the clock entries."""
-    signs = M.mirror_signs(codec.n_in)
+    signs = motion.mirror_signs(codec.n_in)
     flip, clock = torch.zeros(codec.side**2), torch.zeros(codec.side**2)
     flip[: len(signs)] = torch.as_tensor(signs < 0, dtype=torch.float32)
     clock[len(signs) : len(signs) + CLOCK] = 1.0

@@ -51,7 +51,7 @@ def reference_lif(
     return out, vs
 
 
-def run_lava(spikes_in: np.ndarray, weights: np.ndarray, du: float, dv: float, vth: float):
+def probe_in_lava(spikes_in: np.ndarray, weights: np.ndarray, du: float, dv: float, vth: float):
     """Run the probe graph in Lava (floating_pt); returns output spikes (n_out, steps)."""
     from lava.magma.core.run_conditions import RunSteps
     from lava.magma.core.run_configs import Loihi2SimCfg
@@ -77,7 +77,7 @@ def run_lava(spikes_in: np.ndarray, weights: np.ndarray, du: float, dv: float, v
 def main() -> int:
     spikes_in, weights = probe_inputs()
     params = {"du": 0.5, "dv": 0.5, "vth": 0.6}
-    out = run_lava(spikes_in, weights, **params)
+    out = probe_in_lava(spikes_in, weights, **params)
     print(
         json.dumps(
             {

@@ -20,6 +20,8 @@ from edge_shm.cli.main import main
 from edge_shm.errors import UserError
 from edge_shm.firmware_sim.fixed_graph import FixedGraph, values_sha256
 
+pytestmark = pytest.mark.fast
+
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "v0_1"
 RUN, LIB = FIXTURE / "run-snn", FIXTURE / "library.h5"
 
@@ -183,6 +185,11 @@ CASES = {
         ["does not fit"],
     ),
     "codec a string": ("loihi", _json("codec", "motion"), ["codec"]),
+    "window 0": ("int8", _json("window", 0), ["window must be an integer in [1, 1024]"]),
+    "window a list": ("loihi", _json("window", [3, 1]), ["window must be an integer"]),
+    "pixel_mm negative": ("loihi", _json("pixel_mm", -0.075), ["pixel_mm must be a finite"]),
+    "pixel_mm NaN": ("int8", _json("pixel_mm", float("nan")), ["pixel_mm", "NaN"]),
+    "unknown top-level field": ("loihi", _json("gain", 2.0), ["unknown fields ['gain']"]),
     "deeply nested report": ("loihi", _deep, ["calibration.json"]),
     # tensors.npz
     "weight of shape (1,)": (
@@ -283,28 +290,42 @@ def test_a_value_changed_without_its_checksum_is_tampering(edit, calibs, tmp_pat
         FixedGraph.load(bad)
 
 
-def _as_version_1(folder: Path) -> dict:
+def _as_version(folder: Path, version: int) -> dict:
+    """Rewrite a version-3 folder as the writer of ``version`` would have (1: no
+    values_sha256; 1 and 2: no window, pixel_mm)."""
     meta = json.loads((folder / "calibration.json").read_text())
-    meta["format_version"] = 1
-    del meta["values_sha256"]
+    meta["format_version"] = version
+    del meta["window"], meta["pixel_mm"]
+    if version == 1:
+        del meta["values_sha256"]
+    else:
+        meta["values_sha256"] = values_sha256(meta)
     (folder / "calibration.json").write_text(json.dumps(meta, indent=2))
     return meta
 
 
-def test_version_1_folders_still_load_and_are_checked(calibs, frames, tmp_path, capsys):
+def _as_version_1(folder: Path) -> dict:
+    return _as_version(folder, 1)
+
+
+def test_versions_1_and_2_still_load_and_are_checked(calibs, frames, tmp_path, capsys):
     meta = json.loads((calibs["int8"] / "calibration.json").read_text())
-    assert meta["format_version"] == 2 and len(meta["values_sha256"]) == 64
+    assert meta["format_version"] == 3 and len(meta["values_sha256"]) == 64
+    assert meta["window"] == 3 and meta["pixel_mm"] == 0.075
     preds = {}
-    for name in ("v2", "v1"):
-        folder = tmp_path / name
+    for version in (3, 2, 1):
+        folder = tmp_path / f"v{version}"
         shutil.copytree(calibs["int8"], folder)
-        if name == "v1":
-            _as_version_1(folder)
-        out = tmp_path / f"sim-{name}"
+        if version < 3:
+            _as_version(folder, version)
+            fixed = FixedGraph.load(folder)
+            assert fixed.window is None and fixed.pixel_mm is None
+        out = tmp_path / f"sim-{version}"
         args = ["simulate", str(folder), "--frames", str(frames), "--backend", "int"]
         assert main([*args, "-o", str(out)]) == 0
-        preds[name] = np.load(out / "predictions.npy")
-    assert np.isfinite(preds["v1"]).all() and np.array_equal(preds["v1"], preds["v2"])
+        preds[version] = np.load(out / "predictions.npy")
+    assert np.isfinite(preds[1]).all()
+    assert np.array_equal(preds[1], preds[3]) and np.array_equal(preds[2], preds[3])
     # version 1 has no values checksum: the field checks alone refuse a bad value
     bad = tmp_path / "v1-bad"
     shutil.copytree(calibs["loihi"], bad)
@@ -313,7 +334,7 @@ def test_version_1_folders_still_load_and_are_checked(calibs, frames, tmp_path, 
     (bad / "calibration.json").write_text(json.dumps(meta))
     with pytest.raises(UserError, match="deconv2: scale must be a finite number > 0"):
         FixedGraph.load(bad)
-    for version in (3, True, "2"):
+    for version in (4, True, "2", 2.0):
         meta["format_version"] = version
         (bad / "calibration.json").write_text(json.dumps(meta))
         with pytest.raises(UserError, match="format version"):

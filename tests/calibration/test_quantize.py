@@ -7,6 +7,8 @@ from edge_shm.calibration.calibrate import mantissa_exponent, quantize
 from edge_shm.firmware_sim.int_engine import decay, lif_int8, lif_loihi, scatter_conv
 from edge_shm.neuro.conv import conv2d
 
+pytestmark = pytest.mark.fast
+
 
 def test_quantisers_round_trip_representable_values_exactly():
     rng = np.random.default_rng(0)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 
+from edge_shm.app.analyze import connectivity_density, weight_stats
 from edge_shm.cli import main
-from edge_shm.reports.analyze import connectivity_density, weight_stats
 
 
+@pytest.mark.fast
 def test_connectivity_density_equals_a_hand_count():
     w = np.array([[0.0, 5e-4, -9.99e-4], [1e-3, -1e-3, 0.2]], np.float32)
     # |w| >= 1e-3: 1e-3 (float32 rounds it to 0.0010000000475), -1e-3, 0.2 -> 3 of 6
@@ -31,6 +33,7 @@ def test_analyze_reports_runs_with_activity(spiking_snn_run, snn_run_dir, crack_
     assert (out / "weights.png").stat().st_size > 1000 and (out / "analysis.md").is_file()
 
 
+@pytest.mark.fast
 def test_analyze_refuses_a_folder_that_is_not_a_run(tmp_path, capsys):
     rc = main(["analyze", str(tmp_path), "-o", str(tmp_path / "out")])
     err = capsys.readouterr().err.strip().splitlines()

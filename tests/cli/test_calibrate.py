@@ -1,5 +1,6 @@
 """``edge-shm calibrate``, ``export --fixed-point`` and ``simulate --backend int``: bad input."""
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -130,3 +131,29 @@ def test_profile_with_a_calibration_reports_deployed_memory(
     args = ["profile", str(snn_run_dir), "-d", "loihi2", "-l", str(crack_lib_path)]
     assert main([*args, "--calibration", str(calibs["loihi"]), "-o", str(tmp_path / "p2")]) == 2
     assert "calibrated from another run" in _err(capsys)
+
+
+def test_forecast_on_a_calibration_needs_no_window_or_pixel_size(
+    calibs, held_out, crack_lib_path, tmp_path, capsys
+):
+    """A calibration records the window and pixel size of its run (format 3); one of format
+    2 records neither, and the forecast asks for them."""
+    from edge_shm.data.library import read_library
+
+    np.save(tmp_path / "f.npy", held_out[0])
+    args = ["forecast", str(calibs["int8"]), "--frames", str(tmp_path / "f.npy")]
+    assert main([*args, "--max-frames", "4", "--horizon", "1", "-o", str(tmp_path / "o")]) == 0
+    assert "forecast: 4 frames, 0 skipped" in capsys.readouterr().out
+    summary = json.loads((tmp_path / "o" / "summary.json").read_text())
+    assert summary["backend"] == "int" and summary["config"]["n_in"] == 3
+    assert summary["config"]["pixel_mm"] == read_library(crack_lib_path).pixel_mm
+    old = Path(__file__).resolve().parents[1] / "fixtures" / "calibration_v2"
+    small = tmp_path / "small.npy"
+    np.save(small, np.load(SMALL_LIB.parent / "held_out.npy")[0])
+    args = ["forecast", str(old), "--frames", str(small), "-o", str(tmp_path / "o2")]
+    assert main(args) == 2
+    assert "its window is unknown; give --window N" in _err(capsys)
+    assert main([*args, "--window", "3"]) == 2
+    assert "the pixel size is unknown; give --pixel-mm" in _err(capsys)
+    assert not (tmp_path / "o2").exists()
+    assert main([*args, "--window", "3", "--pixel-mm", "0.075", "--max-frames", "3"]) == 0

@@ -94,6 +94,7 @@ def _bad_folder(tmp_path, kind):
         ("long_name", ["--frames", "{sensor}", "-o", "{long}"], "too long"),
     ],
 )
+@pytest.mark.fast
 def test_bad_input_is_one_line_exit_2(tmp_path, capsys, case, args, words):
     folders = {"empty": tmp_path / "empty", "sensor": SENSOR / "frames"}
     folders["empty"].mkdir()
@@ -114,6 +115,7 @@ def test_bad_input_is_one_line_exit_2(tmp_path, capsys, case, args, words):
     assert not out.exists()
 
 
+@pytest.mark.fast
 def test_port_in_use_is_one_line_exit_2(tmp_path, capsys):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

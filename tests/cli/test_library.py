@@ -1,5 +1,7 @@
 """The library commands end-to-end, including the one-line errors with exit code 2."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -18,11 +20,14 @@ def test_build_info_preview(tmp_path, capsys):
     assert lib.exists()
     assert main(["library", "info", str(lib)]) == 0
     assert "pixel_size_mm" in capsys.readouterr().out
+    assert main(["library", "info", str(lib), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["samples"] == 5
     assert main(["library", "preview", str(lib), "-o", str(tmp_path / "p.png")]) == 0
     assert (tmp_path / "p.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.mark.parametrize("samples", ["0", "-3"])
+@pytest.mark.fast
 def test_bad_sample_count(tmp_path, capsys, samples):
     out = tmp_path / "x.h5"
     assert main(["library", "build", "fcg", "--samples", samples, "-o", str(out)]) == 2
@@ -30,6 +35,7 @@ def test_bad_sample_count(tmp_path, capsys, samples):
     assert not out.exists()
 
 
+@pytest.mark.fast
 def test_unknown_kind_and_unwritable_output(tmp_path, capsys):
     assert main(["library", "build", "granite", "-o", str(tmp_path / "x.h5")]) == 2
     assert "granite" in _one_line_error(capsys)
@@ -43,6 +49,7 @@ def test_unknown_kind_and_unwritable_output(tmp_path, capsys):
     assert "not writable" in _one_line_error(capsys)
 
 
+@pytest.mark.fast
 def test_info_on_foreign_files(tmp_path, capsys):
     import h5py
 
@@ -55,6 +62,7 @@ def test_info_on_foreign_files(tmp_path, capsys):
     assert "not an edge-shm library" in _one_line_error(capsys)
 
 
+@pytest.mark.fast
 def test_import_errors_leave_nothing_behind(tmp_path, capsys):
     from PIL import Image
 
@@ -70,3 +78,16 @@ def test_import_errors_leave_nothing_behind(tmp_path, capsys):
     assert main(["library", "import", str(tmp_path / "src"), "-o", str(out)]) == 2
     assert "not a PNG, TIFF, JPEG, BMP or GIF" in _one_line_error(capsys)
     assert not out.exists() and not list(tmp_path.glob(".x.h5*"))
+
+
+@pytest.mark.fast
+def test_merge_refusals_are_one_line(tmp_path, capsys):
+    lib = tmp_path / "l.h5"
+    assert main(["library", "build", "fcg", "--samples", "2", "-o", str(lib)]) == 0
+    capsys.readouterr()
+    out = tmp_path / "m.h5"
+    assert main(["library", "merge", str(lib), "-o", str(out)]) == 2
+    assert "not a shard file" in _one_line_error(capsys)
+    assert main(["library", "merge", str(lib), "-o", str(lib)]) == 2
+    assert "also an input" in _one_line_error(capsys)
+    assert not out.exists()

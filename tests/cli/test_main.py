@@ -9,6 +9,8 @@ import pytest
 
 from edge_shm.cli import main
 
+pytestmark = pytest.mark.fast
+
 
 def _one_line(capsys) -> str:
     lines = capsys.readouterr().err.strip().splitlines()

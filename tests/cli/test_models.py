@@ -4,6 +4,7 @@ import shutil
 
 import h5py
 import numpy as np
+import pytest
 
 from edge_shm.cli import main
 
@@ -43,6 +44,7 @@ def test_train_evaluate_compare(crack_lib_path, tmp_path, capsys):
     assert "one-step MAE" in (tmp_path / "cmp" / "comparison.md").read_text()
 
 
+@pytest.mark.fast
 def test_unknown_model(crack_lib_path, tmp_path, capsys):
     assert (
         main(
@@ -85,6 +87,7 @@ def test_run_dir_missing_files_or_tampered(snn_run_dir, crack_lib_path, tmp_path
     assert "not a run directory" in _err(capsys)
 
 
+@pytest.mark.fast
 def test_nan_frames_are_refused(crack_lib_path, tmp_path, capsys):
     bad = tmp_path / "nan.h5"
     shutil.copy(crack_lib_path, bad)
@@ -95,6 +98,7 @@ def test_nan_frames_are_refused(crack_lib_path, tmp_path, capsys):
     assert not (tmp_path / "r").exists()
 
 
+@pytest.mark.fast
 def test_models_lists_the_registry(capsys):
     assert main(["models"]) == 0
     text = capsys.readouterr().out

@@ -113,7 +113,7 @@ def test_profile_malformed_device_file(snn_run_dir, crack_lib_path, tmp_path, ca
 def test_compare_energy_columns(
     snn_run_dir, lstm_run_dir, crack_lib, crack_lib_path, tmp_path, capsys
 ):
-    from edge_shm.reports.evaluation import write_evaluation
+    from edge_shm.app.evaluate import evaluate_model
     from edge_shm.runs import load_run
 
     runs = []
@@ -121,7 +121,7 @@ def test_compare_energy_columns(
         dst = tmp_path / src.name
         shutil.copytree(src, dst)
         model, config = load_run(dst)
-        write_evaluation(model, config, crack_lib, dst)
+        evaluate_model(model, config, crack_lib, dst)
         runs.append(str(dst))
     out = tmp_path / "cmp"
     rc = main(

@@ -3,6 +3,8 @@ report, each with the paper's claim and a verdict."""
 
 from __future__ import annotations
 
+import pytest
+
 from edge_shm.cli import main
 
 SECTIONS = (
@@ -39,6 +41,7 @@ def test_reproduce_tiny_writes_every_figure(tmp_path):
     assert (out / "turing-stclif" / "weights.safetensors").stat().st_mtime == mtime
 
 
+@pytest.mark.fast
 def test_reproduce_bad_input(tmp_path, capsys):
     assert main(["reproduce", "--quick", "--full", "-o", str(tmp_path / "a")]) == 2
     assert main(["reproduce", "--preset", "huge", "-o", str(tmp_path / "b")]) == 2

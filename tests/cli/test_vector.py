@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from skimage import io
 
-from edge_shm import vector as V
+from edge_shm import vector
 from edge_shm.cli import main
 from edge_shm.data.generators import build_fcg
 
@@ -42,8 +42,10 @@ def test_encode_library_json_svg_and_table(lib_path, tmp_path, capsys):
     assert s["pixel_bytes_float32_B"] == 50_688
     assert s["compression_ratio_x"] == pytest.approx(50_688 / s["mean_vector_bytes_B"])
     assert s["reconstruction_mae_1"] <= 0.005 and s["mean_hausdorff_px"] <= 1.0
-    g = V.CrackGeometry.from_dict(doc["frames"][-1])
-    assert V.main_length_mm(g) == pytest.approx(doc["frames"][-1]["measures"]["main_length_mm"])
+    g = vector.CrackGeometry.from_dict(doc["frames"][-1])
+    assert vector.main_length_mm(g) == pytest.approx(
+        doc["frames"][-1]["measures"]["main_length_mm"]
+    )
     for label in (
         "mean nodes per frame (nodes)",
         "compression ratio M_p / M_v (x)",
@@ -59,6 +61,7 @@ def test_encode_library_json_svg_and_table(lib_path, tmp_path, capsys):
     assert 'width="10.2000mm"' in svg  # (132 px + 2 x 2 px margin) x 0.075 mm
 
 
+@pytest.mark.fast
 def test_encode_png_with_pixel_size(tmp_path, capsys):
     io.imsave(tmp_path / "c.png", (crack() * 255).astype(np.uint8), check_contrast=False)
     rc, out, err = run(
@@ -79,6 +82,7 @@ def test_encode_png_with_pixel_size(tmp_path, capsys):
     assert "tip position x, y (mm)" in out
 
 
+@pytest.mark.fast
 def test_encode_flat_image_folder_and_nd_npy(tmp_path, capsys):
     folder = tmp_path / "frames"
     folder.mkdir()
@@ -121,6 +125,7 @@ def _bad_inputs(tmp_path):
     }
 
 
+@pytest.mark.fast
 def test_bad_inputs_one_line_exit_2(tmp_path, capsys):
     for name, why in _bad_inputs(tmp_path).items():
         rc, out, err = run(capsys, tmp_path / name, "-o", tmp_path / "x.json")
@@ -130,6 +135,7 @@ def test_bad_inputs_one_line_exit_2(tmp_path, capsys):
     assert not (tmp_path / "x.json").exists()
 
 
+@pytest.mark.fast
 def test_bad_options_exit_2(lib_path, tmp_path, capsys):
     np.save(tmp_path / "s.npy", crack())
     cases = [
@@ -145,6 +151,7 @@ def test_bad_options_exit_2(lib_path, tmp_path, capsys):
     assert rc == 2 and "output folder does not exist" in err
 
 
+@pytest.mark.fast
 def test_a_multi_page_tiff_encodes_every_page(tmp_path, capsys):
     import json
 

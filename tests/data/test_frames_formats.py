@@ -25,6 +25,8 @@ from edge_shm.errors import UserError
 from edge_shm.onsite.intake import Intake
 from edge_shm.onsite.sources import folder_source, watch
 
+pytestmark = pytest.mark.fast
+
 Y, X = np.mgrid[0:48, 0:64]
 # smooth, so that JPEG's error is its quantisation, not ringing at edges
 GREY = (40 + 100 * X / 63 + 60 * np.sin(Y / 8) ** 2).round().astype(np.uint8)

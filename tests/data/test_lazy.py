@@ -14,6 +14,7 @@ from edge_shm.data.window_dataset import WindowDataset, open_for_training
 from edge_shm.errors import UserError
 
 
+@pytest.mark.fast
 def test_lazy_library_reads_what_the_eager_one_holds(crack_lib_path, crack_lib):
     lazy = read_library(crack_lib_path, lazy=True)
     assert lazy.lazy and not crack_lib.lazy
@@ -30,6 +31,7 @@ def test_lazy_library_reads_what_the_eager_one_holds(crack_lib_path, crack_lib):
         assert np.array_equal(x.windows(idx), y.windows(idx))
 
 
+@pytest.mark.fast
 def test_lazy_frames_pickle_without_the_open_file(crack_lib_path):
     frames = read_library(crack_lib_path, lazy=True).frames
     first = frames[0]
@@ -37,6 +39,7 @@ def test_lazy_frames_pickle_without_the_open_file(crack_lib_path):
     assert again._file is None and np.array_equal(again[0], first)
 
 
+@pytest.mark.fast
 def test_a_bad_block_is_refused_when_read(tmp_path, crack_lib_path):
     path = tmp_path / "nan.h5"
     path.write_bytes(crack_lib_path.read_bytes())
@@ -50,6 +53,7 @@ def test_a_bad_block_is_refused_when_read(tmp_path, crack_lib_path):
         read_library(path)
 
 
+@pytest.mark.fast
 def test_open_for_training_modes(crack_lib_path):
     lib, why = open_for_training(crack_lib_path, "auto")  # small: in memory
     assert not lib.lazy and why is None
@@ -59,6 +63,7 @@ def test_open_for_training_modes(crack_lib_path):
         open_for_training(crack_lib_path, "disk")
 
 
+@pytest.mark.fast
 def test_a_library_changed_under_a_worker_is_refused_in_one_line(tmp_path, crack_lib_path):
     import torch
 

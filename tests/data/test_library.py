@@ -11,6 +11,8 @@ from edge_shm.data.library import paper_split, read_library
 from edge_shm.data.window_dataset import WindowDataset
 from edge_shm.errors import UserError
 
+pytestmark = pytest.mark.fast
+
 
 def test_library_is_self_describing(crack_lib_path):
     with h5py.File(crack_lib_path) as f:

@@ -1,5 +1,6 @@
-"""Hostile library files and import sources: each is refused in one line (exit code 2), fast,
-without reading outside the file, decoding images in vain or merging duplicated samples."""
+"""Hostile library files and import sources: each is refused with one :class:`UserError` (one
+line and exit code 2 on the command line), fast, without reading outside the file, decoding
+images in vain or merging duplicated samples."""
 
 from __future__ import annotations
 
@@ -13,21 +14,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from edge_shm.cli.main import main
+from edge_shm.app.library import ImportRequest, import_library, library_info, merge_library
 from edge_shm.data.generators import build
 from edge_shm.data.library import read_library, write_library
 from edge_shm.errors import UserError
 
 
-def _one_line_error(capsys) -> str:
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("error: "), err
-    return err[0]
-
-
-def _info_refuses(path, capsys, why: str) -> None:
-    assert main(["library", "info", str(path)]) == 2
-    assert why in _one_line_error(capsys)
+def _info_refuses(path, why: str) -> None:
+    with pytest.raises(UserError, match=re.escape(why)):
+        library_info(path)
     with pytest.raises(UserError, match=re.escape(why)):
         read_library(path, lazy=True)
 
@@ -51,7 +46,8 @@ def _replace(f, name: str, data) -> None:
 
 
 @pytest.mark.parametrize("target", ["file", "/etc/passwd", "/dev/zero", "fifo"])
-def test_external_storage_is_refused(crack_lib_path, tmp_path, capsys, target):
+@pytest.mark.fast
+def test_external_storage_is_refused(crack_lib_path, tmp_path, target):
     if target == "file":
         target = tmp_path / "raw.bin"
         target.write_bytes(np.zeros((24, 8, 96, 132), np.float32).tobytes())
@@ -66,10 +62,11 @@ def test_external_storage_is_refused(crack_lib_path, tmp_path, capsys, target):
             "frames", shape=shape, dtype=np.float32, external=[(str(target), 0, h5py.h5f.UNLIMITED)]
         )
 
-    _info_refuses(_edited(crack_lib_path, tmp_path, edit), capsys, "stored in external files")
+    _info_refuses(_edited(crack_lib_path, tmp_path, edit), "stored in external files")
 
 
-def test_links_and_virtual_datasets_are_refused(crack_lib_path, tmp_path, capsys):
+@pytest.mark.fast
+def test_links_and_virtual_datasets_are_refused(crack_lib_path, tmp_path):
     other = tmp_path / "other.h5"
     shutil.copy(crack_lib_path, other)
 
@@ -98,17 +95,19 @@ def test_links_and_virtual_datasets_are_refused(crack_lib_path, tmp_path, capsys
         (virtual, "virtual dataset"),
     ]
     for i, (edit, why) in enumerate(cases):
-        _info_refuses(_edited(crack_lib_path, tmp_path, edit, f"l{i}.h5"), capsys, why)
+        _info_refuses(_edited(crack_lib_path, tmp_path, edit, f"l{i}.h5"), why)
 
 
-def test_a_fifo_or_device_is_no_library(tmp_path, capsys):
+@pytest.mark.fast
+def test_a_fifo_or_device_is_no_library(tmp_path):
     fifo = tmp_path / "lib.h5"
     os.mkfifo(fifo)
     for path in (fifo, "/dev/zero"):
-        _info_refuses(path, capsys, "not a regular file")
+        _info_refuses(path, "not a regular file")
     out = tmp_path / "m.h5"
-    assert main(["library", "merge", str(fifo), "-o", str(out)]) == 2
-    assert "not a regular file" in _one_line_error(capsys)
+    with pytest.raises(UserError, match="not a regular file"):
+        merge_library([fifo], out)
+    assert not out.exists()
 
 
 # 2. Physics, parameters and attributes of the wrong shape, type or range.
@@ -145,10 +144,11 @@ PHYSICS_EDITS = {
 
 
 @pytest.mark.parametrize("case", PHYSICS_EDITS)
-def test_wrong_physics_is_refused(crack_lib_path, tmp_path, capsys, case):
+@pytest.mark.fast
+def test_wrong_physics_is_refused(crack_lib_path, tmp_path, case):
     name, data, why = PHYSICS_EDITS[case]
     path = _edited(crack_lib_path, tmp_path, lambda f: _replace(f, name, data))
-    _info_refuses(path, capsys, why)
+    _info_refuses(path, why)
 
 
 ATTRIBUTE_EDITS = {
@@ -169,7 +169,8 @@ ATTRIBUTE_EDITS = {
 
 
 @pytest.mark.parametrize("case", ATTRIBUTE_EDITS)
-def test_wrong_parameters_and_attributes_are_refused(crack_lib_path, tmp_path, capsys, case):
+@pytest.mark.fast
+def test_wrong_parameters_and_attributes_are_refused(crack_lib_path, tmp_path, case):
     where, key, value, why = ATTRIBUTE_EDITS[case]
 
     def edit(f):
@@ -177,14 +178,15 @@ def test_wrong_parameters_and_attributes_are_refused(crack_lib_path, tmp_path, c
         if key == "shard_index":
             f.attrs.update(shard_count=3, shard_first=0, shard_library_samples=N * 3)
 
-    _info_refuses(_edited(crack_lib_path, tmp_path, edit), capsys, why)
+    _info_refuses(_edited(crack_lib_path, tmp_path, edit), why)
 
 
 # 3. Claimed counts are checked against what the file stores; a summary takes no per-sample
 #    Python loop.
 
 
-def test_a_million_samples_claimed_by_the_datasets(crack_lib_path, tmp_path, capsys):
+@pytest.mark.fast
+def test_a_million_samples_claimed_by_the_datasets(crack_lib_path, tmp_path):
     def edit(f):
         frames = f["frames"][()]
         del f["frames"], f["split"]
@@ -198,10 +200,10 @@ def test_a_million_samples_claimed_by_the_datasets(crack_lib_path, tmp_path, cap
 
     path = _edited(crack_lib_path, tmp_path, edit)
     assert path.stat().st_size < 2 * 1024**2
-    _info_refuses(path, capsys, "'frames' claims shape (1000000, 8, 96, 132)")
+    _info_refuses(path, "'frames' claims shape (1000000, 8, 96, 132)")
 
 
-def test_many_small_samples_are_summarised_at_once(tmp_path, capsys):
+def test_many_small_samples_are_summarised_at_once(tmp_path):
     rng = np.random.default_rng(0)
     frames = (rng.random((20_000, 4, 2, 3)) > 0.5).astype(np.float32)
     split = np.zeros(len(frames), np.int8)
@@ -209,8 +211,7 @@ def test_many_small_samples_are_summarised_at_once(tmp_path, capsys):
     path = tmp_path / "many.h5"
     meta = dict(kind="imported", generator="test", seed=None, params={}, units={})
     write_library(path, frames, split, pixel_mm=1.0, window=(3, 1, 0), **meta)
-    assert main(["library", "info", str(path), "--json"]) == 0
-    info = json.loads(capsys.readouterr().out)
+    info = json.loads(library_info(path).to_json())
     assert info["samples"] == 20_000 and info["test_samples"] == 1000
     assert info["mean_intensity_1"] == pytest.approx(frames.mean(dtype=np.float64), rel=1e-12)
     assert info["last_frame_mean_intensity_1"] == pytest.approx(frames[:, -1].mean(), rel=1e-6)
@@ -219,7 +220,8 @@ def test_many_small_samples_are_summarised_at_once(tmp_path, capsys):
 # 4. A shard relabelled as another index: only its content gives it away.
 
 
-def test_a_relabelled_shard_is_refused(tmp_path, capsys):
+@pytest.mark.fast
+def test_a_relabelled_shard_is_refused(tmp_path):
     parts = [build("fcg", tmp_path / f"p{i}.h5", 6, 2, shard=(i, 3)) for i in range(3)]
     fake = tmp_path / "p1-as-2.h5"
     shutil.copy(parts[1], fake)
@@ -228,20 +230,21 @@ def test_a_relabelled_shard_is_refused(tmp_path, capsys):
             f.attrs[k] = real.attrs[k]
         f["split"][...] = real["split"][()]
     out = tmp_path / "m.h5"
-    assert main(["library", "merge", str(parts[0]), str(parts[1]), str(fake), "-o", str(out)]) == 2
-    err = _one_line_error(capsys)
-    assert "p1-as-2.h5: sample 0 equals sample 0 of" in err and "p1.h5" in err
+    with pytest.raises(UserError, match="p1-as-2.h5: sample 0 equals sample 0 of") as e:
+        merge_library([parts[0], parts[1], fake], out)
+    assert "p1.h5" in str(e.value)
     assert not out.exists() and not list(tmp_path.glob(".m.h5*"))
-    assert main(["library", "merge", *map(str, parts), "-o", str(out)]) == 0  # the real ones
+    assert merge_library(parts, out).summary["samples"] == 6  # the real ones
     assert read_library(out).frames.shape[0] == 6
 
 
-def test_a_forged_shard_count_ends_at_once(tmp_path, capsys):
+@pytest.mark.fast
+def test_a_forged_shard_count_ends_at_once(tmp_path):
     part = build("fcg", tmp_path / "p0.h5", 6, 2, shard=(0, 3))
     with h5py.File(part, "r+") as f:
         f.attrs.update(shard_count=10**12, shard_library_samples=2 * 10**12)
-    assert main(["library", "merge", str(part), "-o", str(tmp_path / "m.h5")]) == 2
-    assert "shards 1/1000000000000, 2/1000000000000" in _one_line_error(capsys)
+    with pytest.raises(UserError, match="shards 1/1000000000000, 2/1000000000000"):
+        merge_library([part], tmp_path / "m.h5")
 
 
 # 5. An import is refused before any image is decoded.
@@ -274,15 +277,17 @@ def _png_tree(root, frames_per_sample, sizes=None):
         ([5, 5], [(8, 8), (8, 9)], "mixed image sizes"),
     ],
 )
-def test_import_refuses_before_decoding(tmp_path, capsys, decoded, frames_per_sample, sizes, why):
+@pytest.mark.fast
+def test_import_refuses_before_decoding(tmp_path, decoded, frames_per_sample, sizes, why):
     src = _png_tree(tmp_path / "src", frames_per_sample, sizes)
     out = tmp_path / "x.h5"
-    assert main(["library", "import", str(src), "-o", str(out)]) == 2
-    assert why in _one_line_error(capsys)
+    with pytest.raises(UserError, match=why):
+        import_library(ImportRequest(src, out))
     assert decoded == [] and not out.exists()
 
 
-def test_import_counts_tiff_pages_without_decoding(tmp_path, capsys, decoded):
+@pytest.mark.fast
+def test_import_counts_tiff_pages_without_decoding(tmp_path, decoded):
     import tifffile
 
     for i in range(2):
@@ -290,16 +295,15 @@ def test_import_counts_tiff_pages_without_decoding(tmp_path, capsys, decoded):
         with tifffile.TiffWriter(tmp_path / "src" / f"s{i}" / "seq.tif") as tif:
             for _ in range(3):  # three pages: three frames
                 tif.write(np.zeros((8, 8), np.uint8))
-    assert main(["library", "import", str(tmp_path / "src"), "-o", str(tmp_path / "x.h5")]) == 2
-    assert "samples of 3 frames are too short" in _one_line_error(capsys)
+    with pytest.raises(UserError, match="samples of 3 frames are too short"):
+        import_library(ImportRequest(tmp_path / "src", tmp_path / "x.h5"))
     assert decoded == []
 
 
+@pytest.mark.fast
 def test_import_decodes_each_image_once(tmp_path, decoded):
-    from edge_shm.data.importing import import_library
-
     src = _png_tree(tmp_path / "src", [4, 4, 4])
-    lib = read_library(import_library(src, tmp_path / "x.h5", 0.1))
+    lib = read_library(import_library(ImportRequest(src, tmp_path / "x.h5", 0.1)).path)
     assert lib.frames.shape == (3, 4, 8, 8) and len(decoded) == 12
 
 
@@ -324,16 +328,18 @@ def _npy_with_shape(path, shape_text: str, data: bytes = b"") -> None:
         ("(2, 8, 4)", "4 dimensions"),
     ],
 )
-def test_import_refuses_malformed_npy_headers(tmp_path, capsys, shape, why):
+@pytest.mark.fast
+def test_import_refuses_malformed_npy_headers(tmp_path, shape, why):
     src = tmp_path / "f.npy"
     _npy_with_shape(src, shape, bytes(64))
     out = tmp_path / "x.h5"
-    assert main(["library", "import", str(src), "-o", str(out)]) == 2
-    assert why in _one_line_error(capsys)
+    with pytest.raises(UserError, match=re.escape(why)):
+        import_library(ImportRequest(src, out))
     assert not out.exists()
 
 
-def test_import_refuses_a_fifo(tmp_path, capsys):
+@pytest.mark.fast
+def test_import_refuses_a_fifo(tmp_path):
     os.mkfifo(tmp_path / "f.npy")
-    assert main(["library", "import", str(tmp_path / "f.npy"), "-o", str(tmp_path / "x.h5")]) == 2
-    assert "not a regular file" in _one_line_error(capsys)
+    with pytest.raises(UserError, match="not a regular file"):
+        import_library(ImportRequest(tmp_path / "f.npy", tmp_path / "x.h5"))

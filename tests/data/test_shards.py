@@ -6,6 +6,7 @@ import h5py
 import numpy as np
 import pytest
 
+from edge_shm.app.library import BuildRequest, build_library, merge_library
 from edge_shm.cli import main
 from edge_shm.data.generators import build
 from edge_shm.data.library import read_library
@@ -15,13 +16,8 @@ from edge_shm.errors import UserError
 TURING = dict(size=24, n_frames=22)
 
 
-def _one_line_error(capsys) -> str:
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("error: "), err
-    return err[0]
-
-
 @pytest.mark.parametrize("n, count", [(7, 3), (10, 1), (5, 5), (908, 4)])
+@pytest.mark.fast
 def test_shard_ranges_cover_every_sample_once(n, count):
     blocks = [shard_range(n, i, count) for i in range(count)]
     assert blocks[0][0] == 0 and blocks[-1][1] == n
@@ -48,6 +44,7 @@ def test_three_shards_merge_to_the_single_build(tmp_path, kind, n, extra):
     assert read_library(parts[1]).shard["first"] == shard_range(n, 1, 3)[0]
 
 
+@pytest.mark.fast
 def test_sample_streams_depend_on_seed_and_index_only(tmp_path):
     a = read_library(build("fcg", tmp_path / "a.h5", 6, 9, shard=(1, 2)))
     b = read_library(build("fcg", tmp_path / "b.h5", 6, 9))
@@ -63,46 +60,47 @@ def shards(tmp_path_factory):
     return d, paths
 
 
-def test_missing_and_duplicated_shards_are_refused(shards, capsys):
+@pytest.mark.fast
+def test_missing_and_duplicated_shards_are_refused(shards):
     d, (p0, p1, p2) = shards
     out = d / "m.h5"
-    assert main(["library", "merge", str(p0), str(p2), "-o", str(out)]) == 2
-    assert "shard 1/3 missing" in _one_line_error(capsys)
-    assert main(["library", "merge", str(p0), str(p1), str(p1), str(p2), "-o", str(out)]) == 2
-    assert "shard 1/3 is given twice" in _one_line_error(capsys)
+    with pytest.raises(UserError, match="shard 1/3 missing"):
+        merge_library([p0, p2], out)
+    with pytest.raises(UserError, match="shard 1/3 is given twice"):
+        merge_library([p0, p1, p1, p2], out)
     assert not out.exists() and not list(d.glob(".m.h5*"))
 
 
-def test_shards_of_other_seeds_or_options_are_refused(shards, tmp_path, capsys):
+@pytest.mark.fast
+def test_shards_of_other_seeds_or_options_are_refused(shards, tmp_path):
     d, (p0, p1, _) = shards
     other_seed = build("fcg", tmp_path / "s.h5", 6, 3, shard=(2, 3))
-    assert main(["library", "merge", str(p0), str(p1), str(other_seed), "-o", str(d / "m.h5")]) == 2
-    assert "different seeds" in _one_line_error(capsys)
+    with pytest.raises(UserError, match="different seeds"):
+        merge_library([p0, p1, other_seed], d / "m.h5")
     other = build("fcg", tmp_path / "o.h5", 6, 2, shard=(2, 3), tension_mean_mpa=150.0)
-    assert main(["library", "merge", str(p0), str(p1), str(other), "-o", str(d / "m.h5")]) == 2
-    assert "different options: tension_mean_mpa" in _one_line_error(capsys)
+    with pytest.raises(UserError, match="different options: tension_mean_mpa"):
+        merge_library([p0, p1, other], d / "m.h5")
     whole = build("fcg", tmp_path / "w.h5", 6, 2)
-    assert main(["library", "merge", str(p0), str(whole), "-o", str(d / "m.h5")]) == 2
-    assert "not a shard file" in _one_line_error(capsys)
+    with pytest.raises(UserError, match="not a shard file"):
+        merge_library([p0, whole], d / "m.h5")
     assert not (d / "m.h5").exists()
 
 
 @pytest.mark.parametrize("shard", ["3/2", "2/2", "1/0", "-1/3", "a/b", "1"])
-def test_bad_shard_option(tmp_path, capsys, shard):
+@pytest.mark.fast
+def test_bad_shard_option(tmp_path, shard):
     out = tmp_path / "x.h5"
-    assert (
-        main(["library", "build", "fcg", "--samples", "4", f"--shard={shard}", "-o", str(out)]) == 2
-    )
-    assert "--shard" in _one_line_error(capsys)
+    with pytest.raises(UserError, match="--shard"):
+        build_library(BuildRequest("fcg", out, samples=4, shard=shard))
     assert not out.exists()
 
 
-def test_more_shards_than_samples(tmp_path, capsys):
+@pytest.mark.fast
+def test_more_shards_than_samples(tmp_path):
     out = tmp_path / "x.h5"
-    assert (
-        main(["library", "build", "fcg", "--samples", "2", "--shard", "0/3", "-o", str(out)]) == 2
-    )
-    assert "empty" in _one_line_error(capsys)
+    with pytest.raises(UserError, match="empty"):
+        build_library(BuildRequest("fcg", out, samples=2, shard="0/3"))
+    assert not out.exists()
 
 
 def test_cli_build_and_merge(tmp_path, capsys):
@@ -118,6 +116,7 @@ def test_cli_build_and_merge(tmp_path, capsys):
         parse_shard("1-2")
 
 
+@pytest.mark.fast
 def test_the_python_api_checks_the_shard_index(tmp_path):
     with pytest.raises(UserError, match="0..2"):
         build("fcg", tmp_path / "x.h5", 6, 0, shard=(5, 3))

@@ -10,12 +10,14 @@ from edge_shm.evaluation.forecast import autoregressive_rollout, streaming_rollo
 from edge_shm.evaluation.metrics import crack_scores, crack_thickness_px, mae
 
 
+@pytest.mark.fast
 def test_mae_equals_hand_computed_value():
     pred = np.array([[[0.0, 0.5], [1.0, 0.25]]])
     true = np.array([[[0.0, 1.0], [0.0, 0.25]]])
     assert mae(pred, true) == pytest.approx((0 + 0.5 + 1.0 + 0) / 4)
 
 
+@pytest.mark.fast
 def test_crack_scores_hand_computed():
     true = np.array([1, 1, 1, 0, 0, 0], float)
     pred = np.array([0.9, 0.6, 0.1, 0.7, 0.0, 0.2])
@@ -25,6 +27,7 @@ def test_crack_scores_hand_computed():
     assert f1 == pytest.approx(2 / 3)
 
 
+@pytest.mark.fast
 def test_thickness_of_a_band():
     img = np.zeros((20, 30))
     img[8:11, 5:25] = 1.0
@@ -46,6 +49,7 @@ class CopyLast(torch.nn.Module):
         return frame, state
 
 
+@pytest.mark.fast
 def test_autoregressive_rollout_feeds_predictions_back():
     frames = np.random.default_rng(0).random((2, 6, 4, 5)).astype(np.float32)
     roll = autoregressive_rollout(CopyLast(), frames, n_in=3)
@@ -53,6 +57,7 @@ def test_autoregressive_rollout_feeds_predictions_back():
     assert np.allclose(roll, frames[:, 2:3].repeat(3, axis=1))
 
 
+@pytest.mark.fast
 def test_streaming_rollout_is_one_step_per_frame():
     frames = np.random.default_rng(1).random((2, 6, 4, 5)).astype(np.float32)
     assert np.array_equal(streaming_rollout(CopyLast(), frames), frames)

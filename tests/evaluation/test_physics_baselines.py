@@ -14,6 +14,8 @@ from edge_shm.evaluation.physics_baselines import (
 from edge_shm.evaluation.remaining import paris_cycles_between, paris_extrapolate
 from edge_shm.vector.motion import observe
 
+pytestmark = pytest.mark.fast
+
 W = 10.0  # plate width, mm
 LOG_C, M = np.log(9.7e-12 * 200.0**3), 3.0  # C' = C d_sigma^m at 200 MPa
 

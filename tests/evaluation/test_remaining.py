@@ -12,6 +12,8 @@ from edge_shm.onsite.loop import ForecastLoop, LoopConfig, geometry
 from edge_shm.onsite.sources import Arrival
 from edge_shm.onsite.streaming import StreamingForecaster
 
+pytestmark = pytest.mark.fast
+
 PX = 0.075
 
 

@@ -11,6 +11,8 @@ from edge_shm.evaluation.baselines import constant_velocity, copy_last, shift, z
 from edge_shm.evaluation.skill import ErrorStats, forecast_scores, skill, tolerant_f1
 from edge_shm.vector import compare_geometry
 
+pytestmark = pytest.mark.fast
+
 PIXEL_MM = 0.075
 
 

@@ -13,6 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS = ROOT / "examples" / "scripts"
 
 
+@pytest.mark.fast
 def test_sensor_images_are_reproduced_by_their_script(tmp_path):
     make = runpy.run_path(str(SCRIPTS / "make_sensor_images.py"))["main"]
     make(tmp_path)

@@ -29,6 +29,7 @@ def test_shipped_run_loads_and_forecasts_a_full_frame():
     assert np.all(pred[frame > 0] == 1.0)  # what is cracked stays cracked
 
 
+@pytest.mark.fast
 def test_shipped_evaluation_beats_copy_last_at_every_horizon():
     ev = json.loads((RUN / "evaluation.json").read_text())
     assert ev["format_version"] == 2
@@ -41,6 +42,7 @@ def test_shipped_evaluation_beats_copy_last_at_every_horizon():
 MOTION = RUN.parent / "motion-snn"
 
 
+@pytest.mark.fast
 def test_shipped_motion_run_loads_with_its_codec_and_band():
     from edge_shm.evaluation.band import read_band
 

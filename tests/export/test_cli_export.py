@@ -98,6 +98,7 @@ def test_export_bad_input_one_line_exit_2(case, spiking_snn_run, lstm_run_dir, t
         assert f"to {target}" in err and "rnn1 (LSTM)" in err
 
 
+@pytest.mark.fast
 def test_simulate_bad_input(tmp_path, capsys):
     np.save(tmp_path / "f.npy", np.zeros((2, 8, 8), np.float32))
     rc, _, err = run(

@@ -1,9 +1,12 @@
 """Threshold ties: a spike flipped by float rounding is explained, anything else is not."""
 
 import numpy as np
+import pytest
 
 from edge_shm.export.verify import merge, spike_report
 from edge_shm.graph import SequenceTrace
+
+pytestmark = pytest.mark.fast
 
 VTH = {"lif1": 1.0, "lif2": 1.0}
 

@@ -7,6 +7,7 @@ def test_bundle_nir_sim_and_lava_builder_import_without_torch(run_in_lava):
         "import edge_shm.firmware_sim.bundle, edge_shm.firmware_sim.nir_sim\n"
         "import edge_shm.firmware_sim.lava.builder, edge_shm.firmware_sim.lava.io\n"
         "import edge_shm.firmware_sim.lava.host, edge_shm.firmware_sim.artefacts\n"
+        "import edge_shm.firmware_sim.backends\n"
         "import edge_shm.firmware_sim.onnx_runner, edge_shm.firmware_sim.int_engine\n"
         "import edge_shm.firmware_sim.lava.fixed, edge_shm.calibration.calibrate\n"
         "import numpy as np\n"

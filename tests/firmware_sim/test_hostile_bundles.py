@@ -20,6 +20,8 @@ from edge_shm.cli.main import main
 from edge_shm.errors import UserError
 from edge_shm.firmware_sim.bundle import read_bundle
 
+pytestmark = pytest.mark.fast
+
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "v0_1"
 RUN = FIXTURE / "run-snn"
 

@@ -10,6 +10,7 @@ from edge_shm.errors import UserError
 from edge_shm.models import build_model, count_parameters
 
 
+@pytest.mark.fast
 def test_size_and_receptive_field():
     m = build_model("forecast-snn")
     assert count_parameters(m) <= 20_000  # over 1,000x fewer than the base LSTM
@@ -26,6 +27,7 @@ def test_size_and_receptive_field():
     assert size == 63 and size >= 2 * 16  # twice the 16 px per-frame tip advance
 
 
+@pytest.mark.fast
 def test_the_output_keeps_what_is_cracked():
     torch.manual_seed(0)
     m = build_model("forecast-snn", height=16, width=24).eval()
@@ -38,11 +40,13 @@ def test_the_output_keeps_what_is_cracked():
     assert torch.all(y[:, -1, 0, 8, :10] == 1.0)
 
 
+@pytest.mark.fast
 def test_frame_sides_must_divide_by_4():
     with pytest.raises(UserError, match="divide by 4"):
         build_model("forecast-snn", height=18, width=24)
 
 
+@pytest.mark.fast
 def test_step_equals_forward_and_lowering_matches_torch():
     from edge_shm.graph.simulate import GraphStepper
 

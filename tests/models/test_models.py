@@ -7,6 +7,7 @@ from edge_shm.errors import UserError
 from edge_shm.models import build_model, count_parameters
 
 
+@pytest.mark.fast
 def test_base_snn_has_the_papers_1477_parameters():
     m = build_model("snn")
     # conv 1->16 (144+16) + conv 16->4 (576+4) + deconv 4->16 (576+16) + deconv 16->1 (144+1)
@@ -24,6 +25,7 @@ def _recurrent_count(h, w, cell_gates):
 
 
 @pytest.mark.parametrize("name,gates", [("lstm", 4), ("rnn", 1)])
+@pytest.mark.fast
 def test_recurrent_parameter_counts(name, gates):
     assert count_parameters(build_model(name)) == _recurrent_count(96, 132, gates)
     assert count_parameters(build_model(name, height=12, width=10)) == _recurrent_count(
@@ -31,12 +33,14 @@ def test_recurrent_parameter_counts(name, gates):
     )
 
 
+@pytest.mark.fast
 def test_lstm_has_four_orders_of_magnitude_more_parameters_than_the_snn():
     ratio = count_parameters(build_model("lstm")) / count_parameters(build_model("snn"))
     assert 1e4 < ratio < 1e5
 
 
 @pytest.mark.parametrize("name", ["snn", "rnn", "lstm"])
+@pytest.mark.fast
 def test_forward_shape_and_step_equals_forward(name):
     torch.manual_seed(0)
     m = build_model(name, height=12, width=16).eval()
@@ -53,6 +57,7 @@ def test_forward_shape_and_step_equals_forward(name):
     assert torch.allclose(torch.stack(steps, 1), y, atol=1e-5)
 
 
+@pytest.mark.fast
 def test_recurrent_forward_is_causal():
     torch.manual_seed(0)
     m = build_model("lstm", height=8, width=8).eval()
@@ -63,6 +68,7 @@ def test_recurrent_forward_is_causal():
         assert torch.equal(m(x)[:, :3], m(x2)[:, :3])
 
 
+@pytest.mark.fast
 def test_snn_spikes_are_binary_and_step_is_pure():
     torch.manual_seed(1)
     m = build_model("snn", height=10, width=10)
@@ -83,6 +89,7 @@ def test_snn_spikes_are_binary_and_step_is_pure():
         assert torch.equal(z > 0, trace.v_pre[name] > m.thresholds()[name])
 
 
+@pytest.mark.fast
 def test_lif_decay_and_threshold_match_the_paper():
     lif = build_model("snn").lif1
     v = torch.tensor([0.0, 0.0, 1.5])
@@ -93,6 +100,7 @@ def test_lif_decay_and_threshold_match_the_paper():
     assert torch.allclose(v_new, torch.tensor([0.5, 0.0, 0.75]))
 
 
+@pytest.mark.fast
 def test_capabilities_are_declared_not_guessed():
     assert build_model("snn").capabilities.spiking
     assert set(build_model("snn").capabilities.targets) == {"onnx", "nir", "lava"}
@@ -115,16 +123,19 @@ def test_capabilities_are_declared_not_guessed():
         ({"decay": 1.5}, "'decay' must lie in"),
     ],
 )
+@pytest.mark.fast
 def test_config_is_validated_before_anything_is_built(bad, message):
     with pytest.raises(UserError, match=message):
         build_model("snn", bad)
 
 
+@pytest.mark.fast
 def test_huge_recurrent_model_is_refused_before_allocation():
     with pytest.raises(UserError, match="parameters"):
         build_model("lstm", {"height": 4000, "width": 4000})
 
 
+@pytest.mark.fast
 def test_device_flows_into_the_state():
     m = build_model("snn", height=6, width=6)
     state = m.initial_state(2, torch.device("cpu"))
@@ -132,6 +143,7 @@ def test_device_flows_into_the_state():
     assert m.device.type == "cpu"
 
 
+@pytest.mark.fast
 def test_unknown_model_name():
     with pytest.raises(UserError, match="unknown model 'transformer'"):
         build_model("transformer")

@@ -21,6 +21,7 @@ def _straight(lengths, shape=(96, 132)):
     return frames
 
 
+@pytest.mark.fast
 def test_an_untrained_network_forecasts_constant_velocity_at_any_frame_size():
     model = build_model("motion-snn")
     for shape, lengths in (((96, 132), [20, 28, 36, 44]), ((200, 300), [40, 70, 100, 130])):
@@ -49,6 +50,7 @@ def test_members_stay_independent_through_training():
     assert torch.all(wr[6:] == 0)  # tile entries past the members' readouts
 
 
+@pytest.mark.fast
 def test_the_graph_carries_the_codec_through_nir(tmp_path):
     model = build_model("motion-snn")
     graph = model.lower()
@@ -58,6 +60,7 @@ def test_the_graph_carries_the_codec_through_nir(tmp_path):
 
 
 @pytest.mark.parametrize("config", [{"n_in": 1}, {"members": 0}, {"height": 3, "width": 3}])
+@pytest.mark.fast
 def test_bad_configs_are_refused_in_one_line(config):
     from edge_shm.errors import UserError
 

@@ -114,6 +114,7 @@ def _held(run) -> np.ndarray:
     return lib.frames[lib.indices("test")[:1], :4]
 
 
+@pytest.mark.fast
 def test_every_registered_model_declares_its_protocol():
     """Spiking capability and the spiking protocol go together; window and gate arithmetic are
     declared on the class (no attribute is probed for)."""

@@ -60,6 +60,7 @@ def test_one_optimiser_step_lowers_the_loss(model):
     assert after.item() < before.item()
 
 
+@pytest.mark.fast
 def test_stclif_gates_stay_in_their_published_range():
     torch.manual_seed(2)
     m = build_model("stclif", {"height": H, "width": W, "hidden": [16, 16]})
@@ -77,12 +78,14 @@ def test_stclif_gates_stay_in_their_published_range():
                     assert g.min() >= 0 and g.max() <= 2  # 1 + tanh: (0, 2)
 
 
+@pytest.mark.fast
 def test_paper_sizes_behind_the_flag():
     m = build_model("stclif", {"height": 200, "width": 200, "size": "paper", "hidden": [256] * 3,
                                "kernel": 5, "patch": 2})  # fmt: skip
     assert 3_000_000 < count_parameters(m) < 4_500_000  # the paper: about 3 M
 
 
+@pytest.mark.fast
 def test_sequence_model_refuses_a_next_frame_library(crack_lib_path, tmp_path, capsys):
     rc = main(["train", "--model", "stclif", "--library", str(crack_lib_path), "--epochs", "1",
                "-o", str(tmp_path / "run")])  # fmt: skip
@@ -91,6 +94,7 @@ def test_sequence_model_refuses_a_next_frame_library(crack_lib_path, tmp_path, c
     assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.fast
 def test_unknown_model_and_too_short_sequences(tmp_path, capsys):
     import numpy as np
 

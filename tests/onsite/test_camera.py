@@ -47,6 +47,7 @@ def _tips(case: str, **options) -> tuple[list, CameraView]:
     return tips, view
 
 
+@pytest.mark.fast
 def test_every_case_is_shipped():
     assert CASES == ["colour_halo_left", "notch_bottom_dark", "notch_left_bright",
                      "notch_right_bright_jpg", "notch_top_dark", "ruler_left_bright",
@@ -54,6 +55,7 @@ def test_every_case_is_shipped():
 
 
 @pytest.mark.parametrize("case", CASES)
+@pytest.mark.fast
 def test_the_tip_is_found_within_3_px_on_every_frame(case):
     t = _truth(case)
     tips, _ = _tips(case)
@@ -65,6 +67,7 @@ def test_the_tip_is_found_within_3_px_on_every_frame(case):
 
 @pytest.mark.parametrize("case", ["notch_right_bright_jpg", "notch_top_dark", "notch_bottom_dark",
                                   "notch_left_bright"])  # fmt: skip
+@pytest.mark.fast
 def test_the_mouth_is_found_and_said(case):
     tips, view = _tips(case, mouth="auto")
     assert view.mouth == _truth(case)["mouth"]
@@ -72,6 +75,7 @@ def test_the_mouth_is_found_and_said(case):
     assert all(tip is not None for tip in tips)
 
 
+@pytest.mark.fast
 def test_a_crack_in_a_pale_halo_is_read_in_the_channel_that_shows_it():
     tips, view = _tips("colour_halo_left")
     assert view.channel == "b" and view.said == ["channel: b (auto: thin lines stand out most)"]
@@ -79,6 +83,7 @@ def test_a_crack_in_a_pale_halo_is_read_in_the_channel_that_shows_it():
     assert lum.count(None) == len(lum)  # in luminance the line is lost in its halo
 
 
+@pytest.mark.fast
 def test_a_knock_is_undone_and_recorded():
     t = _truth("shifted_left_bright")
     from edge_shm.onsite.intake import Intake
@@ -91,6 +96,7 @@ def test_a_knock_is_undone_and_recorded():
     assert got == [list(s) for s in t["shift_px"]]
 
 
+@pytest.mark.fast
 def test_fixed_features_are_kept_out_of_the_crack():
     """The notch and the ruler are in the first frame's fixed features, never in the crack."""
     t = _truth("ruler_left_bright")
@@ -105,6 +111,7 @@ def test_fixed_features_are_kept_out_of_the_crack():
     assert fixed[r0:r1, c0:c1].mean() > 0.3 and grey.shape == orient(grey, "left").shape
 
 
+@pytest.mark.fast
 def test_a_static_crack_is_a_crack_and_stays():
     tips, _ = _tips("static_left_bright")
     assert all(tip is not None for tip in tips)
@@ -160,6 +167,7 @@ def test_no_alert_on_a_static_crack(tmp_path):
         (["--ruler", "--pixel-mm", "0.05"], "not both"),
     ],
 )
+@pytest.mark.fast
 def test_bad_camera_options_are_one_line(tmp_path, capsys, args, words):
     from PIL import Image
 
@@ -224,6 +232,7 @@ def test_a_cycles_file_that_names_its_frames_orders_them(tmp_path):
 
 
 @pytest.mark.parametrize("case", CASES)
+@pytest.mark.fast
 def test_a_is_measured_from_the_mouth(case):
     """The crack length a (px) is the tip's distance from the mouth edge along the growth
     axis, notch included: the column of the tip once the view is turned mouth-left."""
@@ -235,6 +244,7 @@ def test_a_is_measured_from_the_mouth(case):
         assert abs(observe(crack).tip[1] - a_px) <= TIP_PX, (f.name, a_px)
 
 
+@pytest.mark.fast
 def test_a_mask_keeps_its_region_out_of_the_crack():
     files = image_files(CAMERA / "notch_left_bright", sidecars=True)
     mask = np.zeros(read_image(files[0]).shape, bool)

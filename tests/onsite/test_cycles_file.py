@@ -27,6 +27,7 @@ def _images(folder: Path, names) -> list[Path]:
     return image_files(folder)
 
 
+@pytest.mark.fast
 def test_counts_one_per_frame(tmp_path):
     path = _write(tmp_path, {"cycles": [0, 1500, 1500, 3000.5]})
     cf = read_cycles_file(path)
@@ -38,6 +39,7 @@ def test_counts_one_per_frame(tmp_path):
         cf.cycles_for(["a", "b", "c", "d", "e"])
 
 
+@pytest.mark.fast
 def test_named_frames_order_the_images(tmp_path):
     listed = ["img_b.jpg", "img_a.jpg", "img_c.jpg"]  # taken in this order, whatever the names
     path = _write(
@@ -58,6 +60,7 @@ def test_named_frames_order_the_images(tmp_path):
         cf.cycles_for(["img_z.jpg"])
 
 
+@pytest.mark.fast
 def test_order_refuses_a_missing_or_an_unlisted_image(tmp_path):
     path = _write(
         tmp_path, {"frames": [{"name": "1.jpg", "cycles": 0}, {"name": "2.jpg", "cycles": 5}]}
@@ -109,6 +112,7 @@ BAD_FILES = [
 
 
 @pytest.mark.parametrize("data, words", BAD_FILES)
+@pytest.mark.fast
 def test_refusals_are_one_line_naming_the_file(tmp_path, data, words):
     path = _write(tmp_path, data)
     with pytest.raises(UserError) as e:
@@ -126,6 +130,7 @@ def test_too_many_entries(tmp_path):
     )
 
 
+@pytest.mark.fast
 def test_a_long_name_is_cut_short_in_messages(tmp_path):
     frames = [{"name": "x" * 10_000, "cycles": 1}, {"name": "y", "cycles": 0}]
     with pytest.raises(UserError, match="decreases") as e:
@@ -134,6 +139,7 @@ def test_a_long_name_is_cut_short_in_messages(tmp_path):
 
 
 @pytest.mark.parametrize("what", ["missing", "folder", "fifo"])
+@pytest.mark.fast
 def test_what_is_not_a_regular_file(tmp_path, what):
     path = tmp_path / "c.json"
     if what == "folder":

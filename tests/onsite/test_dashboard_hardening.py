@@ -21,6 +21,8 @@ import pytest
 from edge_shm.errors import UserError
 from edge_shm.onsite.dashboard import Dashboard, host_allowed, host_name
 
+pytestmark = pytest.mark.fast
+
 WATCHED = "/srv/secret-inbox"  # shown in /state.json: must not reach a foreign page
 BOUND = 30.0  # seconds: a failure bound, never a wait
 

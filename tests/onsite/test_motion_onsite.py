@@ -72,6 +72,7 @@ def test_every_forecast_carries_its_band_and_the_baselines(tmp_path):
     assert "How the forecasts did" in (tmp_path / "out" / "REPORT.md").read_text()
 
 
+@pytest.mark.fast
 def test_the_warning_uses_a_forecast_only_within_its_band_of_the_trend():
     # growing 0.5 mm/frame from 5 mm: a forecast of 9 mm one frame ahead is clipped to 5.7 mm
     assert forecast_within_band([9.0], 5.0, 0.5, [0.2]) == [pytest.approx(5.7)]
@@ -81,6 +82,7 @@ def test_the_warning_uses_a_forecast_only_within_its_band_of_the_trend():
     assert forecast_within_band([9.0], 5.0, None, [2.0]) == [5.0]
 
 
+@pytest.mark.fast
 def test_the_frames_forecast_follow_the_known_schedule_or_the_last_interval():
     from edge_shm.onsite.streaming import schedule
 

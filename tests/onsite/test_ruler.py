@@ -12,6 +12,8 @@ from edge_shm.data.generators.camera import camera_sequence, write_sequence
 from edge_shm.errors import UserError
 from edge_shm.onsite.ruler import read_ruler
 
+pytestmark = pytest.mark.fast
+
 # measured on these cases (edge-shm 0.3.0): largest error 0.12 %, mean 0.02 %
 TOLERANCE = 0.02
 

@@ -14,6 +14,8 @@ from PIL import Image
 from edge_shm.onsite.intake import Intake
 from edge_shm.onsite.sources import WatchEnded, watch
 
+pytestmark = pytest.mark.fast
+
 SENSOR = Path(__file__).resolve().parents[2] / "examples" / "sensor" / "frames"
 
 

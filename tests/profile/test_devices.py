@@ -9,6 +9,8 @@ import pytest
 from edge_shm.errors import UserError
 from edge_shm.profile.devices import builtin_devices, get_device, load_devices, read_device_file
 
+pytestmark = pytest.mark.fast
+
 
 def _file(tmp_path, devices):
     path = tmp_path / "dev.json"

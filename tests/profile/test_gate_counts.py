@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from edge_shm.models import build_model
@@ -17,6 +18,7 @@ def _totals(model, steps: int) -> dict:
     return tot
 
 
+@pytest.mark.fast
 def test_convlstm_gate_arithmetic_equals_a_hand_count():
     """Two layers of h = 8 on a 4 x 6 patch map (16 x 24 px, patch 4), three steps: per layer
     and step 5 h n nonlinear (3 sigmoid, 2 tanh), 3 h n products, 5 h n sums."""
@@ -28,6 +30,7 @@ def test_convlstm_gate_arithmetic_equals_a_hand_count():
     assert tot["add"] == 5 * h * n * layers * steps
 
 
+@pytest.mark.fast
 def test_stclif_gate_arithmetic_equals_a_hand_count():
     """Per layer and step: 2 tanh gates, 3 GroupNorms (a mult and an add each), the products
     v g_t and x g_s, the gate offsets 1 + tanh (2 adds), v' = . + . and v - s, and the
@@ -40,6 +43,7 @@ def test_stclif_gate_arithmetic_equals_a_hand_count():
     assert tot["add"] == 8 * h * n * steps
 
 
+@pytest.mark.fast
 def test_next_frame_models_are_counted_as_before():
     m = build_model("snn", {"height": 16, "width": 24})
     assert not getattr(m, "gate_arithmetic", False)

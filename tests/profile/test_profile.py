@@ -1,4 +1,4 @@
-"""Profiler counts against hand-computed values (issue 6 acceptance)."""
+"""Profiler counts against hand-computed values (the profiler's acceptance)."""
 
 from __future__ import annotations
 
@@ -87,6 +87,7 @@ def _profile(model, windows, input_spikes):
     )
 
 
+@pytest.mark.fast
 def test_linear_lif_counts_spike_input():
     s = summarize(count_windows(LinearLIF(), _windows(), input_spikes=True))
     fc1, fc2 = s.per_layer["fc1"].total, s.per_layer["fc2"].total
@@ -102,6 +103,7 @@ def test_linear_lif_counts_spike_input():
     assert s.to_dict()["neurons"]["totals"] == {"neurons": 9, "active": 4, "spikes": 4}
 
 
+@pytest.mark.fast
 def test_linear_lif_first_layer_real_valued_is_macs():
     s = summarize(count_windows(LinearLIF(), _windows(), input_spikes=False))
     fc1 = s.per_layer["fc1"].total
@@ -110,6 +112,7 @@ def test_linear_lif_first_layer_real_valued_is_macs():
     assert s.totals.macs == 12
 
 
+@pytest.mark.fast
 def test_linear_lif_energy_hand_computed():
     p = _profile(LinearLIF(), _windows(), input_spikes=True)
     # event driven: 12 + 8 ACs x 1 pJ + 4 active x 10 pJ + 5 inactive x 5 pJ
@@ -139,6 +142,7 @@ class ConvNet(Hand):
         return self.conv(x), state
 
 
+@pytest.mark.fast
 def test_conv_dense_macs_formula():
     x = torch.rand(2, 1, 3, 11, 13)  # (B, T=1, C_in=3, H, W)
     x[0, 0, 0, :4] = 0
@@ -152,6 +156,7 @@ def test_conv_dense_macs_formula():
     assert conv.macs == pytest.approx(float(reach))
 
 
+@pytest.mark.fast
 def test_lstm_macs_per_step():
     model = build_model("lstm", height=8, width=6, hidden=(2, 2), recurrent=(5, 3)).eval()
     s = summarize(count_windows(model, torch.rand(2, 3, 1, 8, 6)))
@@ -182,11 +187,13 @@ class Seq(Hand):
         return y, (h, c)
 
 
+@pytest.mark.fast
 def test_lstm_module_forward_counted():
     s = summarize(count_windows(Seq(), torch.rand(3, 2, 1, 1, 7)))
     assert s.per_layer["lstm"].total.macs_dense == 2 * 4 * 4 * (7 + 4)
 
 
+@pytest.mark.fast
 def test_memory_bytes_are_parameters_times_element_size():
     model = build_model("snn", height=8, width=10).eval()
     x = torch.rand(2, 3, 1, 8, 10)
@@ -227,6 +234,7 @@ def test_forecast_snn_fits_the_mcu_and_counts_loihi2_cores():
     assert loihi.cores.needed >= loihi.cores.by_neurons and loihi.fits
 
 
+@pytest.mark.fast
 def test_a_non_spiking_model_cannot_run_on_a_spiking_only_device():
     from edge_shm.profile.devices import load_devices
 

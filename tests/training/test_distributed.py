@@ -39,6 +39,7 @@ def _max_diff(a, b) -> float:
 
 @pytest.mark.parametrize("size", [1, 2, 5, 6, 7, 32])
 @pytest.mark.parametrize("world", [1, 2, 3])
+@pytest.mark.fast
 def test_ranks_split_each_global_batch_exactly(size, world):
     parts = [rank_part(size, r, world) for r in range(world)]
     assert parts[0][0] == 0 and parts[-1][1] == size
@@ -103,6 +104,7 @@ def test_lazy_reading_with_workers_trains_the_same_model(libs, tmp_path):
     assert _max_diff(_weights(tmp_path / "mem"), _weights(tmp_path / "lazy")) == 0.0
 
 
+@pytest.mark.fast
 def test_only_train_runs_under_torchrun(libs, monkeypatch, capsys):
     monkeypatch.setenv("WORLD_SIZE", "2")
     monkeypatch.setenv("RANK", "1")
@@ -114,6 +116,7 @@ def test_only_train_runs_under_torchrun(libs, monkeypatch, capsys):
 @pytest.mark.parametrize(
     "extra, words", [(["--data", "disk"], "--data"), (["--workers", "-1"], "--workers")]
 )
+@pytest.mark.fast
 def test_bad_data_options(libs, tmp_path, capsys, extra, words):
     out = tmp_path / "r"
     assert main(["train", "-l", str(libs["snn"]), "-o", str(out), *extra]) == 2
@@ -171,8 +174,9 @@ def test_split_batches_give_the_global_gradient_in_float64(libs):
     assert diff < 1e-9
 
 
+@pytest.mark.fast
 def test_a_lost_peer_is_one_line_under_torchrun(monkeypatch):
-    from edge_shm.cli.main import _lost_peer
+    from edge_shm.app.failures import _lost_peer
 
     gloo = RuntimeError("[../third_party/gloo/gloo/transport/tcp/pair.cc:534] Connection closed")
     assert not _lost_peer(gloo)  # one process: an ordinary bug keeps its traceback

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 import torch
 
 from edge_shm.cli import main
@@ -45,6 +46,7 @@ def test_the_loss_falls_on_the_libraries_windows(mixed_lib_path):
     assert float(motion_loss(model, x, y)) < first - 5e-3
 
 
+@pytest.mark.fast
 def test_mirror_augmentation_is_the_mirrored_views_own_tile(mixed_lib_path):
     lib = read_library(mixed_lib_path)
     codec = MotionCodec(3, 5)

@@ -31,6 +31,7 @@ def test_one_training_step_lowers_the_loss_on_a_fixed_batch(crack_lib):
         assert after < before, name
 
 
+@pytest.mark.fast
 def test_weighted_loss_weighs_a_band_around_the_crack():
     pred = torch.zeros(1, 1, 12, 12)
     pred[0, 0, 11, 11] = 1.0  # a false positive far from the crack: weight 1
@@ -148,6 +149,7 @@ def test_weights_that_do_not_fit_name_the_tensor(snn_run_dir, tmp_path):
         load_run(run)
 
 
+@pytest.mark.fast
 def test_cosine_schedule_and_older_runs_without_it():
     cfg = TrainConfig(epochs=4, lr=1e-3, schedule="cosine")
     expected = [1e-3, 8.53553390593e-4, 5e-4, 1.46446609407e-4]
@@ -160,6 +162,7 @@ def test_cosine_schedule_and_older_runs_without_it():
         TrainConfig(schedule="step").check()
 
 
+@pytest.mark.fast
 def test_crack_pixel_weight_moves_the_decision_to_1_over_1_plus_a():
     """Half the targets cracked (p = 0.5): the constant forecast minimising the loss is
     a p / (a p + 1 - p) = 0.75 for a = 3, against 0.5 for the calibrated a = 1."""
@@ -176,6 +179,7 @@ def test_crack_pixel_weight_moves_the_decision_to_1_over_1_plus_a():
     assert TrainConfig(crack_pixel_weight=1.0).same_run(TrainConfig().to_dict() | {"epochs": 3})
 
 
+@pytest.mark.fast
 def test_a_lock_file_removed_while_locking_is_not_held(tmp_path, monkeypatch):
     """A waiter that locked the file its holder just removed must not think it holds the lock."""
     import fcntl

@@ -9,6 +9,8 @@ from skimage.morphology import dilation
 
 from edge_shm.vector import motion as M
 
+pytestmark = pytest.mark.fast
+
 
 def _polyline_frame(points, shape=(96, 132), width=2):
     img = np.zeros(shape, bool)

@@ -46,6 +46,7 @@ def lib(tmp_path_factory):
 
 
 @pytest.mark.parametrize("width", [1, 2])
+@pytest.mark.fast
 def test_straight_crack_two_nodes_and_length(width):
     frame = draw([(40, 0), (40, 80)], width=width)
     g = V.encode(frame, pixel_mm=0.075)
@@ -54,12 +55,14 @@ def test_straight_crack_two_nodes_and_length(width):
     assert g.nodes[0, 1] < g.nodes[-1, 1]  # mouth at the left edge
 
 
+@pytest.mark.fast
 def test_diagonal_straight_crack_two_nodes():
     g = V.encode(draw([(10, 5), (80, 100)]))
     assert g.n_nodes == 2
     assert abs(V.main_length_mm(g) - np.hypot(70, 95)) <= 0.5
 
 
+@pytest.mark.fast
 def test_mouth_is_the_end_nearest_column_0():
     g = V.encode(draw([(70, 110), (30, 3)]))  # drawn tip-first
     np.testing.assert_array_equal(g.nodes[0], [30, 3])
@@ -68,6 +71,7 @@ def test_mouth_is_the_end_nearest_column_0():
 
 
 @pytest.mark.parametrize("width", [1, 2])
+@pytest.mark.fast
 def test_l_shaped_crack_within_one_pixel(width):
     frame = draw([(20, 10), (60, 10), (60, 90)], width=width)
     g = V.encode(frame)
@@ -80,6 +84,7 @@ def test_l_shaped_crack_within_one_pixel(width):
 
 
 @pytest.mark.parametrize("width", [1, 2])
+@pytest.mark.fast
 def test_arc_crack_within_one_pixel(width):
     s = np.linspace(0.0, 0.8, 200)  # radius 100 px, from the left edge, curving down
     pts = np.stack([148 - 100 * np.cos(s), 100 * np.sin(s)], axis=1)
@@ -90,12 +95,14 @@ def test_arc_crack_within_one_pixel(width):
     assert not g.branches
 
 
+@pytest.mark.fast
 def test_kink_angle_sign_counter_clockwise_positive():
     pts = np.array([[0.0, 0.0], [1.0, 0.0], [2.0, 1.0]])  # x, y: turn left
     np.testing.assert_allclose(V.kink_angles_deg(pts), [45.0])
     np.testing.assert_allclose(V.kink_angles_deg(pts * [1, -1]), [-45.0])
 
 
+@pytest.mark.fast
 def test_branch_kept_as_extra_polyline():
     frame = draw([(30, 0), (30, 40), (10, 70)])
     frame = np.maximum(frame, draw([(30, 40), (50, 70)]))
@@ -106,6 +113,7 @@ def test_branch_kept_as_extra_polyline():
     assert g.n_nodes == len(g.nodes) + len(g.branches[0])
 
 
+@pytest.mark.fast
 def test_disconnected_components_largest_is_main():
     frame = np.maximum(draw([(30, 0), (30, 90)]), draw([(70, 20), (70, 50)]))
     g = V.encode(frame)
@@ -115,6 +123,7 @@ def test_disconnected_components_largest_is_main():
 
 
 @pytest.mark.parametrize("spur_px, kept", [(2, False), (3, True)])
+@pytest.mark.fast
 def test_spurs_shorter_than_min_branch_pruned_and_counted(spur_px, kept):
     frame = draw([(30, 0), (30, 60)], width=1)
     frame[30 - spur_px : 30, 30] = 1
@@ -136,6 +145,7 @@ def test_library_frames_decode_encode_mae(lib):
     assert max(maes) <= 0.005
 
 
+@pytest.mark.fast
 def test_library_tip_and_length_match_physics(lib):
     p = lib.pixel_mm
     for i in range(lib.frames.shape[0]):
@@ -146,12 +156,14 @@ def test_library_tip_and_length_match_physics(lib):
         assert V.main_length_mm(g) >= tip_true[0] - 2 * p
 
 
+@pytest.mark.fast
 def test_decode_thickness_two_redraws_library_frame(lib):
     frame = lib.frames[3, -1]
     g = V.encode(frame, lib.pixel_mm)
     assert np.abs(V.decode(g, thickness=2) - frame).mean() <= 0.02
 
 
+@pytest.mark.fast
 def test_empty_frame_gives_empty_geometry():
     g = V.encode(np.zeros(SHAPE, np.float32), 0.075)
     assert g.is_empty and g.n_nodes == 0 and g.branches == []
@@ -164,6 +176,7 @@ def test_empty_frame_gives_empty_geometry():
     assert back.is_empty and back.shape == SHAPE
 
 
+@pytest.mark.fast
 def test_speckle_removed():
     rng = np.random.default_rng(0)
     frame = np.zeros(SHAPE, np.float32)
@@ -174,6 +187,7 @@ def test_speckle_removed():
     assert len(g.nodes) == 2 and not g.branches
 
 
+@pytest.mark.fast
 def test_bad_frames_raise_user_error():
     with pytest.raises(UserError, match="2 dimensions"):
         V.encode(np.zeros(10))
@@ -188,6 +202,7 @@ def test_bad_frames_raise_user_error():
 # --- serialisation and memory --------------------------------------------------------------------
 
 
+@pytest.mark.fast
 def test_json_round_trip(lib):
     frame = np.maximum(lib.frames[0, -1], draw([(10, 60), (10, 100)]))
     g = V.encode(frame, lib.pixel_mm)
@@ -203,6 +218,7 @@ def test_json_round_trip(lib):
     assert V.measures(back) == V.measures(g)
 
 
+@pytest.mark.fast
 def test_byte_formulas():
     assert V.pixel_bytes((96, 132)) == 4 * 96 * 132 == 50_688
     assert V.pixel_bytes((96, 132), np.uint8) == 12_672
@@ -214,6 +230,7 @@ def test_byte_formulas():
     assert m["compression_ratio_x"] == pytest.approx(50_688 / 40)
 
 
+@pytest.mark.fast
 def test_transform_maps_pixel_centres_to_mm():
     a = V.pixel_transform(SHAPE, 0.1)
     g = V.CrackGeometry(np.zeros((0, 2), np.float32), transform=a, shape=SHAPE)
@@ -225,6 +242,7 @@ def test_transform_maps_pixel_centres_to_mm():
 # --- predictions ---------------------------------------------------------------------------------
 
 
+@pytest.mark.fast
 def test_compare_geometry_identical_and_shorter(lib):
     p = lib.pixel_mm
     true = lib.frames[2, -1]
@@ -235,6 +253,7 @@ def test_compare_geometry_identical_and_shorter(lib):
     assert r["length_error_mm"] == pytest.approx(-r["length_bias_mm"])
 
 
+@pytest.mark.fast
 def test_compare_geometry_grey_gappy_speckled_prediction(lib):
     p = lib.pixel_mm
     true = lib.frames[5, -1]
@@ -248,6 +267,7 @@ def test_compare_geometry_grey_gappy_speckled_prediction(lib):
     assert r["hausdorff_mm"] <= 2 * p
 
 
+@pytest.mark.fast
 def test_compare_geometry_empty_prediction_is_nan(lib):
     true = lib.frames[0, -1]
     r = V.compare_geometry(np.zeros_like(true), true, lib.pixel_mm)

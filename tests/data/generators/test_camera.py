@@ -12,6 +12,8 @@ from PIL import Image
 from edge_shm.data.generators.camera import camera_sequence, write_sequence
 from edge_shm.errors import UserError
 
+pytestmark = pytest.mark.fast
+
 MOUTHS = ("left", "right", "top", "bottom")
 
 

@@ -5,6 +5,8 @@ import pytest
 
 from edge_shm.data.generators import fcg
 
+pytestmark = pytest.mark.fast
+
 
 def test_sent_geometry_factor_matches_closed_form():
     for b in (0.1, 0.3, 0.5):

@@ -18,6 +18,7 @@ def _advance_px(tips_mm: np.ndarray) -> np.ndarray:
     return np.hypot(*np.moveaxis(np.diff(tips_mm, axis=-2), -1, 0)) / 0.075
 
 
+@pytest.mark.fast
 def test_slices_default_is_the_frames_of_edge_shm_0_2_bit_for_bit():
     # sha256 of generate(4, seed=3) frames and sample 1's tips/cycles, made with edge-shm 0.2.0
     # (commit 0e3b221) before the timings existed
@@ -30,6 +31,7 @@ def test_slices_default_is_the_frames_of_edge_shm_0_2_bit_for_bit():
     assert np.all(phys["frame_timing"] == 0)
 
 
+@pytest.mark.fast
 def test_cycles_timing_cuts_the_same_crack_at_equal_intervals_and_speeds_up():
     p = fcg.FCGParams(timing="cycles")
     frames, phys = fcg.generate(12, 3, p)
@@ -48,6 +50,7 @@ def test_cycles_timing_cuts_the_same_crack_at_equal_intervals_and_speeds_up():
     assert np.all(np.diff(frames, axis=1) >= 0)
 
 
+@pytest.mark.fast
 def test_static_timing_repeats_one_instant():
     frames, phys = fcg.generate(5, 4, fcg.FCGParams(timing="static"))
     assert np.all(frames == frames[:, :1]) and frames[:, 0].any(axis=(1, 2)).all()
@@ -55,6 +58,7 @@ def test_static_timing_repeats_one_instant():
     assert np.all(phys["frame_timing"] == 2)
 
 
+@pytest.mark.fast
 def test_slices_with_other_frame_counts_advance_evenly_in_x():
     for t, px in ((15, 8 / 0.075 / 14), (5, 8 / 0.075 / 4)):  # 1 mm to 9 mm in T - 1 steps
         _, phys = fcg.generate(6, 2, fcg.FCGParams(frames=t))
@@ -74,6 +78,7 @@ def test_mixed_timing_spans_still_slow_and_fast_cracks_and_is_seeded():
     assert np.all(np.diff(phys["frame_cycles"], axis=1) >= 0)
 
 
+@pytest.mark.fast
 def test_mixed_shards_merge_to_the_single_build(tmp_path):
     whole = build("fcg", tmp_path / "whole.h5", 6, 5, timing="mixed")
     parts = [
@@ -86,6 +91,7 @@ def test_mixed_shards_merge_to_the_single_build(tmp_path):
     assert a.params["timing"] == "mixed"
 
 
+@pytest.mark.fast
 def test_cli_builds_timings_and_refuses_bad_ones(tmp_path, capsys):
     out = tmp_path / "cam.h5"
     assert main(["library", "build", "fcg", "--samples", "3", "--timing", "cycles",

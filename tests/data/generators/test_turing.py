@@ -6,12 +6,14 @@ import pytest
 from edge_shm.data.generators import turing
 
 
+@pytest.mark.fast
 def test_laplacian_of_quadratic_is_constant_inside():
     y, x = np.mgrid[0:20, 0:20].astype(float)
     lap = turing.laplacian_dirichlet(x**2 + 3 * y**2)
     assert np.allclose(lap[1:-1, 1:-1], 2 + 6)
 
 
+@pytest.mark.fast
 def test_homogeneous_trivial_state_is_a_fixed_point_of_the_reaction():
     p = turing.TuringParams(size=16)
     u, v = np.ones((16, 16)), np.zeros((16, 16))
@@ -20,6 +22,7 @@ def test_homogeneous_trivial_state_is_a_fixed_point_of_the_reaction():
     assert np.allclose(u2[2:-2, 2:-2], 1.0) and np.allclose(v2, 0.0)
 
 
+@pytest.mark.fast
 def test_reaction_terms_match_equations():
     p = turing.TuringParams(size=8, du=0.0, dv=0.0)
     u, v = np.full((8, 8), 0.6), np.full((8, 8), 0.3)
@@ -28,6 +31,7 @@ def test_reaction_terms_match_equations():
     assert np.allclose(v2, 0.3 + (0.6 * 0.09 - 0.07 * 0.3))
 
 
+@pytest.mark.fast
 def test_unstable_time_step_is_refused():
     from edge_shm.errors import UserError
 
