@@ -69,11 +69,11 @@ def _figures(ev, method: str) -> list[dict]:
 
 
 def run(ctx) -> str:
+    from edge_shm.app.evaluate import evaluate_model
+    from edge_shm.app.export import export_run
     from edge_shm.data.library import read_library
-    from edge_shm.export.api import export_run
     from edge_shm.profile.devices import load_devices
     from edge_shm.profile.profiler import load_windows, profile_model
-    from edge_shm.reports.evaluation import write_evaluation
     from edge_shm.reports.plots import run_loss_curve
     from edge_shm.training import TrainConfig, load_run, train
 
@@ -88,7 +88,7 @@ def run(ctx) -> str:
         ("lstm", ctx.trained_run("lstm")),
     ):
         models[key], config = load_run(path)
-        _, evals[key] = write_evaluation(models[key], config, lib, path)
+        evals[key] = evaluate_model(models[key], config, lib, path).evaluation
     ev = evals["forecast"]
     horizons = {key: _figures(e, "model") for key, e in evals.items()}
     for base in ("copy_last", "constant_velocity"):
@@ -209,12 +209,12 @@ def _energy_lines(profiles: dict, devs) -> list[str]:
 
 
 def _exports(run_dir, ctx, export_run) -> list[str]:
+    from edge_shm.app.export import ExportRequest
     from edge_shm.export.api import describe_verification
 
     lines = []
     for target in ("onnx", "nir", "lava"):
-        rep = export_run(
-            run_dir, target, ctx.work / f"export-forecast-snn-{target}", log=lambda s: None
-        )
+        rep = export_run(ExportRequest(run_dir, target, ctx.work / f"export-forecast-snn-{target}"))
+        rep = rep.report
         lines.append(f"- {describe_verification(target, rep['verification'])}")
     return ["Exports of the trained run, verified on held-out frames:", "", *lines]

@@ -203,7 +203,8 @@ def plot(results: dict, path) -> None:
 
 def _chain(ctx, run_dir, lib) -> list[str]:
     """Exports verified, calibrations, the integer engine and the MCU profile of the run."""
-    from edge_shm.export.api import describe_verification, export_run
+    from edge_shm.app.export import ExportRequest, export_run
+    from edge_shm.export.api import describe_verification
     from edge_shm.profile.devices import load_devices
     from edge_shm.profile.memory import memory_report
     from edge_shm.profile.profiler import load_windows, profile_model
@@ -212,7 +213,7 @@ def _chain(ctx, run_dir, lib) -> list[str]:
     lines = ["Deployment of the trained run (verified on held-out frames, as motion tiles):", ""]
     for target in ("onnx", "nir", "lava"):
         out = ctx.work / f"export-motion-snn-{target}"
-        rep = export_run(run_dir, target, out, frames=lib.path, log=lambda s: None)
+        rep = export_run(ExportRequest(run_dir, target, out, frames=lib.path)).report
         lines.append(f"- {describe_verification(target, rep['verification'])}")
     model, _ = load_run(run_dir)
     lines += _calibrations(ctx, model, lib)

@@ -1,5 +1,7 @@
-"""Writers of deployment artefacts (ONNX, NIR, Lava bundle), verified against torch.
+"""Writers of deployment artefacts (ONNX, int8 ONNX, NIR, Lava bundle, Lava fixed point),
+verified against torch.
 
-``edge_shm.export.api.export_run`` is the entry point (``edge-shm export``); the targets are
-listed once in :mod:`edge_shm.export.targets`.
+``edge_shm.export.api.export_artefact`` runs one row of the target table
+(:mod:`edge_shm.export.targets`); the use case ``edge-shm export`` calls it through
+``edge_shm.app.export.export_run``.
 """

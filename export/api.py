@@ -137,9 +137,3 @@ def export_artefact(
             report.update(t.finish(job, tmp))
         write_json(tmp / "export.json", report)
     return report
-
-
-def export_run(run_dir, target: str, out, verify: bool = True, frames=None, log=print) -> dict:
-    """:func:`export_artefact` with a plain target and ``log`` for the progress lines; kept
-    for the benchmark sections that call it. New code calls ``edge_shm.app.export``."""
-    return export_artefact(run_dir, target, out, verify=verify, frames=frames, note=log)

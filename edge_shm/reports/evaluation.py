@@ -168,18 +168,6 @@ def write_evaluation_report(ev: Evaluation, config: dict, out_dir: str | Path) -
     return md + f"\nreport: {Path(out_dir) / 'evaluation.md'}"
 
 
-def write_evaluation(model, config: dict, lib, out_dir: str | Path, split: str = "test"):
-    """Evaluate ``model`` on ``lib`` and write its report (:func:`write_evaluation_report`);
-    returns (the Markdown with the report's path, Evaluation). For callers holding a loaded
-    model; the use case is :func:`edge_shm.app.evaluate.evaluate_model`."""
-    from dataclasses import replace
-
-    from edge_shm.evaluation.evaluate import evaluate
-
-    ev = replace(evaluate(model, lib, split=split), run=run_record(config, lib, split))
-    return write_evaluation_report(ev, config, out_dir), ev
-
-
 def training_summary(metrics: dict, band: dict | None, loss: str, run: Path) -> str:
     """What a finished training run says on the console: the forecast band of a motion network
     (``band``: band.json, ratios of tip error to S + 1 px per horizon; None for other models)
