@@ -8,11 +8,14 @@ then prints one line and exits with 128 + the signal's number (130, 143, 129).
 
 from __future__ import annotations
 
+import _thread
 import signal
+import sys
 import threading
 
 NAMES = {signal.SIGINT: "SIGINT", signal.SIGTERM: "SIGTERM", signal.SIGHUP: "SIGHUP"}
 received: int | None = None  # the last signal that stopped the program
+_hook_before = None  # sys.unraisablehook before install()
 
 
 class Terminated(KeyboardInterrupt):
@@ -29,6 +32,21 @@ def _raise(signum, frame) -> None:
     raise Terminated(signum)
 
 
+def _swallowed(unraisable) -> None:
+    """A stop raised while a finaliser or a weakref callback runs is swallowed there ("Exception
+    ignored in ..."): raise it again a moment later, in the code the finaliser interrupted, so
+    that the command still ends. Other unraisable exceptions go to the hook before."""
+    exc = unraisable.exc_value
+    if isinstance(exc, KeyboardInterrupt):
+        signum = exc.signum if isinstance(exc, Terminated) else signal.SIGINT
+        # interrupt_main only marks the signal; the timer lets the finaliser return first
+        timer = threading.Timer(0.01, _thread.interrupt_main, (signum,))
+        timer.daemon = True
+        timer.start()
+        return
+    (_hook_before or sys.__unraisablehook__)(unraisable)
+
+
 def install() -> dict:
     """SIGTERM and SIGHUP raise :class:`Terminated`, SIGINT ``KeyboardInterrupt`` (main thread
     only; a no-op elsewhere). Returns the handlers before, for :func:`restore`."""
@@ -36,7 +54,11 @@ def install() -> dict:
     received = None
     if threading.current_thread() is not threading.main_thread():
         return {}
+    global _hook_before
     before = {sig: signal.getsignal(sig) for sig in NAMES}
+    if sys.unraisablehook is not _swallowed:
+        _hook_before = sys.unraisablehook
+        sys.unraisablehook = _swallowed
     signal.signal(signal.SIGINT, signal.default_int_handler)
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, _raise)
@@ -47,6 +69,8 @@ def restore(before: dict) -> None:
     """Put back the handlers :func:`install` replaced (the CLI called in-process, in tests)."""
     for sig, handler in before.items():
         signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+    if before and sys.unraisablehook is _swallowed:
+        sys.unraisablehook = _hook_before or sys.__unraisablehook__
 
 
 def finished() -> None:

@@ -39,3 +39,26 @@ def test_a_signal_after_the_outputs_are_complete_is_ignored():
     finally:
         signals.restore(before)
     assert signal.getsignal(signal.SIGINT) == before[signal.SIGINT]
+
+
+def test_a_stop_swallowed_by_a_finaliser_is_raised_again():
+    """A SIGTERM that lands while a finaliser runs is swallowed there by Python; it must still
+    end the command, raised again in the code the finaliser interrupted."""
+    import signal
+    import time
+
+    before = signals.install()
+    try:
+
+        class Dies:
+            def __del__(self):
+                signal.raise_signal(signal.SIGTERM)  # its handler raises inside __del__
+
+        with pytest.raises(signals.Terminated):
+            Dies()
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:  # the re-raise comes within milliseconds
+                time.sleep(0.001)
+        assert signals.received == signal.SIGTERM
+    finally:
+        signals.restore(before)
