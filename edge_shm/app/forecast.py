@@ -131,7 +131,7 @@ def forecast_run(
         else dict(zip(cycles_file.names, cycles_file.cycles, strict=True))
     )
     order = cycles_file.order if named else None
-    source = _source(frames, r.sample, intake, r.max_frames, order) if frames else None
+    source = _source(frames, r.sample, intake, r.max_frames, order, note) if frames else None
     pixel_mm = r.pixel_mm
     if r.ruler:
         if pixel_mm is not None:
@@ -242,7 +242,7 @@ def _positive(**values) -> None:
             raise UserError(f"--{name.replace('_', '-')} must be positive, got {v}")
 
 
-def _source(frames: Path, sample, intake, max_frames, order=None):
+def _source(frames: Path, sample, intake, max_frames, order=None, note=no_note):
     from edge_shm.data.frames import load_npy
     from edge_shm.data.library import is_library
     from edge_shm.onsite import sources
@@ -259,7 +259,7 @@ def _source(frames: Path, sample, intake, max_frames, order=None):
             sample = int(test[0]) if len(test) else 0
         src = sources.library_source(frames, sample, intake)
     elif frames.is_dir():
-        src = sources.folder_source(frames, intake, order)
+        src = sources.folder_source(frames, intake, order, note)
     elif frames.suffix == ".npy":
         src = sources.stack_source(load_npy(frames), intake, frames.name)
     else:
@@ -327,7 +327,7 @@ def _run(loop, r: ForecastRequest, source, intake, output, named, progress, note
                             advance(1, status_line(take(arrival)))
                 else:
                     stopped = "--max-frames"
-                    for arrival in watch_folder(r.watch, intake, r.max_frames):
+                    for arrival in watch_folder(r.watch, intake, r.max_frames, note=note):
                         if named:  # a cycles file that names its frames: by name
                             arrival.cycles = named.get(arrival.name)
                         rec = take(arrival)

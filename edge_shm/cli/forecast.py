@@ -14,6 +14,11 @@ def register(app: typer.Typer) -> None:
     app.command()(forecast)
 
 
+def say(line: str) -> None:
+    """A line of news on stderr: names inert, one line however narrow the terminal."""
+    stderr.print(terminal(line), soft_wrap=True)
+
+
 def forecast(
     model: Path = typer.Argument(..., help="A run folder or an exported artefact."),
     output: Path = typer.Option(..., "-o", "--output", help="Output folder."),
@@ -92,7 +97,7 @@ def forecast(
         mask=mask,
         ruler=ruler,
     )
-    res = forecast_run(request, progress_bar, lambda line: stderr.print(terminal(line)))
+    res = forecast_run(request, progress_bar, say)
     stdout.print(
         f"forecast: {res.frames} frames, {res.skipped} skipped, stopped by {res.stopped_by}; "
         f"warning level {res.warning}; report {output / 'REPORT.md'}"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,12 +59,12 @@ def stack_source(frames: np.ndarray, intake: Intake, name: str) -> Source:
     return Source(arr, f"{name} ({len(frames)} frames)")
 
 
-def folder_source(folder: Path, intake: Intake, order=None) -> Source:
+def folder_source(folder: Path, intake: Intake, order=None, note=None) -> Source:
     """The images of ``folder`` in natural name order, each through the intake; one warning
-    (stderr) when their sizes differ."""
+    through ``note(line)`` when their sizes differ."""
     from edge_shm.data.frames import image_files
 
-    sizes = FrameSizes(f"{display_name(str(folder))}/")
+    sizes = FrameSizes(f"{display_name(str(folder))}/", note)
     arrivals = []
     files = image_files(folder, sidecars=True)
     for f in files if order is None else order(files):  # order: a cycles file's
@@ -75,21 +75,20 @@ def folder_source(folder: Path, intake: Intake, order=None) -> Source:
 
 @dataclass
 class FrameSizes:
-    """Prints one warning on stderr, the first time an image's (H, W) px differs from the first
+    """Hands ``note`` one warning, the first time an image's (H, W) px differs from the first
     image's: the intake takes each image as it is (refused, cropped or resized on its own), but
     a camera whose frame size changes has probably moved or been reconfigured."""
 
     where: str  # the folder, as shown before the image's name
+    note: Callable[[str], None] | None = None  # the caller's line of news (None: silent)
     first: tuple[str, tuple[int, int]] | None = None  # the first image's name and (H, W)
     warned: bool = False
 
     def check(self, path: Path) -> None:
         """Note the size of ``path``, an image the intake has just taken (from its header)."""
-        from edge_shm.console import stderr
         from edge_shm.data.frames import image_sizes
-        from edge_shm.reports.escape import terminal
 
-        if self.warned:
+        if self.warned or self.note is None:
             return
         try:
             size = image_sizes(path)[0]
@@ -101,12 +100,9 @@ class FrameSizes:
         elif size != self.first[1]:
             self.warned = True
             (h, w), (h0, w0) = size, self.first[1]
-            stderr.print(
-                terminal(
-                    f"warning: {self.where}{name}: {h} x {w} px, unlike the first frame "
-                    f"{self.first[0]} ({h0} x {w0} px); frames of different sizes"
-                ),
-                soft_wrap=True,  # one line, however narrow the terminal
+            self.note(
+                f"warning: {self.where}{name}: {h} x {w} px, unlike the first frame "
+                f"{self.first[0]} ({h0} x {w0} px); frames of different sizes"
             )
 
 
@@ -153,19 +149,27 @@ def _size(path: Path) -> int:
         return -1
 
 
-def watch(folder: Path, intake: Intake, max_frames: int | None, poll_s: float = 0.2, stop=None):
+def watch(
+    folder: Path,
+    intake: Intake,
+    max_frames: int | None,
+    poll_s: float = 0.2,
+    stop=None,
+    note=None,
+):
     """Arrivals from ``folder`` as images are written (natural name order; files already there
     first).
 
     A file is taken once its size is the same on two polls (a writer has finished). Runs until
-    ``max_frames`` arrivals, or ``stop()`` returns True, or KeyboardInterrupt (the caller's)."""
+    ``max_frames`` arrivals, or ``stop()`` returns True, or KeyboardInterrupt (the caller's).
+    ``note(line)`` is told once when the images' sizes change."""
     from edge_shm.data.frames import IMAGE_FORMATS, IMAGE_SUFFIXES, natural_key
 
     if not folder.is_dir():
         raise UserError(f"--watch {folder}: not a folder")
     seen: set[str] = set()
     sizes: dict[str, int] = {}
-    frame_sizes = FrameSizes(f"{display_name(str(folder))}/")
+    frame_sizes = FrameSizes(f"{display_name(str(folder))}/", note)
     count = 0
     while max_frames is None or count < max_frames:
         if stop is not None and stop():

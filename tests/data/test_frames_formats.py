@@ -12,6 +12,7 @@ import pytest
 from PIL import Image, ImageFile
 from skimage.color import rgb2gray
 
+from edge_shm.cli.forecast import say  # the CLI's note: what a user sees on stderr
 from edge_shm.data.frames import (
     IMAGE_FORMATS,
     MAX_IMAGE_PIXELS,
@@ -284,7 +285,7 @@ def _sized_folder(folder: Path, sizes, names=None) -> Path:
 def test_a_folder_of_different_sizes_warns_once(tmp_path, capsys):
     folder = _sized_folder(tmp_path / ("long_" * 10), [(10, 12), (10, 12), (11, 12), (14, 16)])
     intake = Intake((8, 8), roi="center", binarize="none")
-    src = folder_source(folder, intake)
+    src = folder_source(folder, intake, note=say)
     assert [a.frame.shape for a in src] == [(8, 8)] * 4  # each cropped as without the warning
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 1, err
@@ -295,25 +296,26 @@ def test_a_folder_of_different_sizes_warns_once(tmp_path, capsys):
 
 def test_same_sizes_no_warning_and_a_refusal_stays_alone(tmp_path, capsys):
     same = _sized_folder(tmp_path / "same", [(10, 12)] * 3)
-    folder_source(same, Intake((8, 8), roi="center", binarize="none"))
+    folder_source(same, Intake((8, 8), roi="center", binarize="none"), note=say)
     assert capsys.readouterr().err == ""
     mixed = _sized_folder(tmp_path / "mixed", [(8, 8), (9, 9)])
     with pytest.raises(UserError, match="choose --roi"):
-        folder_source(mixed, Intake((8, 8), binarize="none"))  # --roi none refuses 9 x 9
+        folder_source(mixed, Intake((8, 8), binarize="none"), note=say)  # --roi none: 9 x 9
     assert capsys.readouterr().err == ""
 
 
 def test_the_warning_shows_names_inert(tmp_path, capsys):
     names = ["1_a.png", "2_[bold]x\x1b[31m.png"]
     folder = _sized_folder(tmp_path / "f", [(10, 10), (12, 12)], names)
-    folder_source(folder, Intake(None, binarize="none"))
+    folder_source(folder, Intake(None, binarize="none"), note=say)
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "\x1b" not in err and "2_[bold]x?[31m.png" in err, err
 
 
 def test_a_watch_warns_once(tmp_path, capsys):
     _sized_folder(tmp_path / "w", [(10, 12), (12, 12), (14, 12), (10, 12)])
-    got = list(watch(tmp_path / "w", Intake((8, 8), roi="center", binarize="none"), 4, 0.01))
+    intake = Intake((8, 8), roi="center", binarize="none")
+    got = list(watch(tmp_path / "w", intake, 4, 0.01, note=say))
     assert [a.error for a in got] == [None] * 4
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 1 and "2.png: 12 x 12 px" in err[0] and "1.png (10 x 12 px)" in err[0]
