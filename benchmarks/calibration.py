@@ -47,13 +47,13 @@ def _pct(new: float, ref: float) -> str:
 def run(ctx) -> str:
     from edge_shm.calibration.calibrate import calibrate
     from edge_shm.data.library import read_library
+    from edge_shm.data.splits import calibration_samples
     from edge_shm.evaluation.evaluate import forecasters
     from edge_shm.evaluation.horizons import horizon_scores
 
     lib = read_library(ctx.crack_library(), load_physics=False)
     test = lib.split_frames("test")
-    train = lib.indices("train")
-    pick = train[np.linspace(0, len(train) - 1, SEQUENCES).round().astype(int)]
+    pick = calibration_samples(lib, SEQUENCES)
     lines = [
         f"## Calibration: float vs Loihi fixed point vs int8 ({stamp()})",
         "",

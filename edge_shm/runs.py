@@ -217,3 +217,15 @@ def run_lock(run_dir: Path) -> Iterator[None]:
         with contextlib.suppress(OSError):
             os.unlink(lock)  # still locked: a waiter that opened it sees it is gone (above)
         os.close(fd)
+
+
+def run_window(config: dict, codec=None) -> int | None:
+    """Frames per forecast (n_in) of a run: its frame codec's (a motion network reads exactly
+    those), else its config's ``window`` [n_in, n_out], else None. What exports and
+    calibrations record as ``window``."""
+    if codec is not None:
+        return int(codec.n_in)
+    window = config.get("window")
+    if isinstance(window, list | tuple) and window:
+        return int(window[0])
+    return None

@@ -57,8 +57,10 @@ def made_for(model, config: dict) -> dict:
     the run does not say), ``pixel_mm`` (mm per pixel, float or None) and ``frame_shape``
     ([H, W] px of the frames it takes: a motion network's camera frames as its run records
     them, else the model's input)."""
+    from edge_shm.runs import run_window
+
     codec = model.codec
-    window = codec.n_in if codec is not None else (config.get("window") or [None])[0]
+    window = run_window(config, codec)
     shape = config.get("frame_shape") if codec is not None else [model.height, model.width]
     px = config.get("pixel_mm")
     return {

@@ -71,7 +71,7 @@ def calibrate_run(
     from edge_shm.data.splits import calibration_samples, library_cycles
     from edge_shm.firmware_sim.codec import graph_inputs
     from edge_shm.outputs import Output, atomic_dir, owned, plan_outputs
-    from edge_shm.runs import load_run
+    from edge_shm.runs import load_run, run_window
 
     r = request
     if r.target not in TARGETS:
@@ -119,15 +119,6 @@ def calibrate_run(
         calibration_plot(fixed, tmp / "calibration.png")
     worst = max((x.get("flipped_fraction", 0.0) for x in fixed.report["layers"]), default=0.0)
     return CalibrationResult(r.output, model.name, fixed, tuple(fixed.report["samples"]), worst)
-
-
-def run_window(config: dict, codec=None) -> int | None:
-    """Frames per forecast (n_in) of a run: its config's ``window`` [n_in, n_out], else its
-    frame codec's, else None."""
-    window = config.get("window")
-    if isinstance(window, list | tuple) and window:
-        return int(window[0])
-    return None if codec is None else int(codec.n_in)
 
 
 def calibration_markdown(fixed: FixedGraph) -> str:

@@ -10,10 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edge_shm.app.calibrate import CalibrationRequest, calibrate_run, run_window
+from edge_shm.app.calibrate import CalibrationRequest, calibrate_run
 from edge_shm.errors import UserError
 from edge_shm.firmware_sim.artefacts import run_artefact
 from edge_shm.firmware_sim.fixed_graph import FORMAT_VERSION, FixedGraph
+from edge_shm.runs import run_window
 
 pytestmark = pytest.mark.fast
 
