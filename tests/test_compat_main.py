@@ -272,3 +272,25 @@ def test_calibrations_of_format_2_run_on_the_integer_engine_as_before(
     assert sorted(got["spikes"]) == layers
     for layer in layers:
         assert np.array_equal(got["spikes"][layer], expected[f"{key}-spikes-{layer}"])
+
+
+V3 = Path(__file__).parent / "fixtures" / "main_c98586f"
+
+
+@pytest.mark.parametrize("target", ["int8", "loihi"])
+def test_calibrations_of_format_3_run_on_the_integer_engine_as_before(held, target):
+    """Folders written by the calibration writer of c98586f (format 3), before the engine
+    became one stepper over precisions: the same spikes, readouts and forecasts."""
+    from edge_shm.firmware_sim.fixed_graph import FixedGraph
+    from edge_shm.firmware_sim.int_engine import IntEngine
+
+    fixed = FixedGraph.load(V3 / f"calib-fsnn-{target}")
+    assert fixed.window == 3 and fixed.pixel_mm == 0.075
+    with np.load(V3 / "expected.npz") as f:
+        want = {k: f[k] for k in f.files}
+    got = IntEngine(fixed).run(held[0])
+    key = f"int-fsnn-{target}"
+    assert np.array_equal(got["readout"], want[f"{key}-readout"])
+    assert np.array_equal(got["prediction"], want[f"{key}-prediction"])
+    for layer, spikes in got["spikes"].items():
+        assert np.array_equal(spikes, want[f"{key}-spikes-{layer}"]), layer
