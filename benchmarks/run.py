@@ -24,6 +24,7 @@ SECTIONS = [
     "profile",
     "forecast",
     "calibration",
+    "firmware",
     "arm",
     "interop",
     "onsite",

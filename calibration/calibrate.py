@@ -28,7 +28,6 @@ from edge_shm.errors import UserError
 from edge_shm.firmware_sim.fixed_graph import FixedGraph, FixedLayer
 from edge_shm.graph import DeploymentGraph
 from edge_shm.graph.nodes import Conv
-from edge_shm.neuro.conv import conv2d
 
 INPUT_SCALE = 255  # 8-bit pixels; 1 when every calibration frame is binary (crack maps)
 MIN_SEQUENCES = 2
@@ -60,27 +59,26 @@ def _pow2_floor(x: float) -> float:
 
 def float_currents(graph: DeploymentGraph, sequences: np.ndarray):
     """Largest |synaptic current| per convolution (float64), and the float spikes
-    {lif: (N, T, C, H, W)} of every sequence, from a zero state per sequence."""
+    {lif: (N, T, C, H, W)} of every sequence, from a zero state per sequence (the float graph
+    simulator's trace: the current of each population and the readout)."""
     from edge_shm.graph.simulate import GraphStepper
 
     stepper = GraphStepper(graph)
     peaks = {layer.name: 0.0 for layer in graph.layers if isinstance(layer, Conv)}
     spikes = {name: [] for name in graph.lif_shapes()}
+    readout = stepper.stages[-1].synapse.name
     for seq in sequences:
         state = stepper.initial_state(1)
         per = {name: [] for name in spikes}
         for frame in seq:
-            x = np.asarray(frame, np.float64)[None, None]
-            for layer in graph.layers:
-                if isinstance(layer, Conv):
-                    x = conv2d(
-                        x, layer.weight, layer.bias, layer.stride, layer.padding, layer.dilation
-                    )
-                    peaks[layer.name] = max(peaks[layer.name], float(np.abs(x).max()))
-                else:
-                    z, _, state[layer.name] = stepper.neurons[layer.name].step(x, state[layer.name])
-                    per[layer.name].append(z[0])
-                    x = z.astype(np.float64)
+            _, state, tr = stepper.trace_step(np.asarray(frame, np.float64)[None, None], state)
+            for stage in stepper.stages[:-1]:
+                conv, current = stage.synapse.name, tr.currents[stage.name]
+                if conv is not None:
+                    peaks[conv] = max(peaks[conv], float(np.abs(current).max()))
+                per[stage.name].append(tr.spikes[stage.name][0])
+            if readout is not None:
+                peaks[readout] = max(peaks[readout], float(np.abs(tr.readout).max()))
         for name in spikes:
             spikes[name].append(np.stack(per[name]))
     return peaks, {k: np.stack(v) for k, v in spikes.items()}

@@ -13,6 +13,7 @@ import numpy as np
 from edge_shm.firmware_sim.bundle import Manifest, NeuronSpec, SynapseSpec, write_manifest
 from edge_shm.firmware_sim.lava.builder import plan
 from edge_shm.graph.nir_io import write_nir
+from edge_shm.neuro.lif import FloatLIF
 
 
 def build_manifest(graph, probe: dict) -> Manifest:
@@ -36,7 +37,8 @@ def build_manifest(graph, probe: dict) -> Manifest:
             )
         )
         if lif is not None:
-            p = lif.params(graph.dt)
+            neuron = FloatLIF(lif.params(graph.dt))
+            lava = neuron.lava_params()  # the LIF constants the Lava builder gives
             neurons.append(
                 NeuronSpec(
                     name=lif.name,
@@ -46,10 +48,10 @@ def build_manifest(graph, probe: dict) -> Manifest:
                     v_leak=lif.scalar("v_leak"),
                     v_threshold=lif.scalar("v_threshold"),
                     v_reset=lif.scalar("v_reset"),
-                    lava_du=1.0,
-                    lava_dv=float(np.asarray(p.dv)),
-                    lava_vth=lif.scalar("v_threshold"),
-                    input_scale=float(np.asarray(p.scale)),
+                    lava_du=lava["du"],
+                    lava_dv=lava["dv"],
+                    lava_vth=lava["vth"],
+                    input_scale=neuron.input_gain,
                     shape=list(shapes[lif.name]),
                 )
             )

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from edge_shm.errors import UserError
-from edge_shm.export import fixed_point, int8_onnx
+from edge_shm.export import c_firmware, fixed_point, int8_onnx
 from edge_shm.export import verify as checks
 
 
@@ -28,10 +28,12 @@ from edge_shm.export import verify as checks
 class ExportOptions:
     """What an export takes besides the run: ``consumer`` is the framework a NIR file is
     written for (``--for``); ``variant_input`` the file or folder a variant row needs (the
-    int8 calibration library, the calibration folder), None for a plain target."""
+    int8 calibration library, the calibration folder), None for a target without one;
+    ``device`` the memory budget a C firmware is linked for."""
 
     consumer: str = "generic"
     variant_input: Path | None = None
+    device: tuple[str, int, int] | None = None  # c: (profile name, RAM B, flash B)
 
 
 @dataclass
@@ -213,6 +215,23 @@ ROWS = (
         prepare=fixed_point.prepare,
         record=lambda options: {"fixed_point": True, "calibration": str(options.variant_input)},
     ),
+    Target(
+        "c",
+        "a C99 firmware tree (esf.h, engine.c, model.c, harness, cortex_m4.ld, README.md)",
+        lowered=False,
+        write=c_firmware.write,
+        verification=Verification(
+            c_firmware.verify,
+            c_firmware.describe_c,
+            c_firmware.failed,
+            fixed_point.VERIFY_SEQUENCES,
+            "the C firmware on this machine against the integer engine on",
+        ),
+        describe=c_firmware.describe,
+        flag="--fixed-point",
+        prepare=c_firmware.prepare,
+        record=lambda options: {"calibration": str(options.variant_input)},
+    ),
 )
 TARGETS: dict[str, Target] = {t.name: t for t in ROWS}
 # The targets ``--target`` offers; a variant is chosen by its own option on top of its base.
@@ -227,24 +246,25 @@ def get_target(name: str) -> Target:
 
 
 def choose_target(
-    name: str, consumer: str = "generic", variants: Mapping[str, Path | None] | None = None
+    name: str, consumer: str = "generic", inputs: Mapping[str, Path | None] | None = None
 ) -> tuple[Target, ExportOptions]:
-    """The row and options for ``--target name`` with ``--for consumer`` and the variant
-    inputs given (variant row name -> path or None, checked in the order given): a variant's
-    input on another target, ``--for`` off a NIR target, or a variant without its input is
-    one line."""
+    """The row and options for ``--target name`` with ``--for consumer`` and the inputs given
+    (CLI flag -> path or None): the row of that target which takes the flag (a variant, or the
+    target itself), else one line: a flag the target does not take, ``--for`` off a NIR
+    target, or a row without its input."""
     named = get_target(name)
     if consumer != "generic" and not named.takes_consumer:
         nir = ", ".join(t.name for t in ROWS if t.takes_consumer)
         raise UserError(f"--for is for --target {nir}, not {name}")
     chosen, given = named, None
-    for row_name, path in (variants or {}).items():
-        row = TARGETS[row_name]
+    for flag, path in (inputs or {}).items():
         if path is None:
             continue
-        if named.base != row.variant_of:
-            raise UserError(f"{row.flag} is for --target {row.variant_of}, not {name}")
-        chosen, given = row, Path(path)
+        rows = [t for t in ROWS if t.flag == flag and t.base == named.base]
+        if not rows:
+            owners = " or ".join(t.base for t in ROWS if t.flag == flag)
+            raise UserError(f"{flag} is for --target {owners}, not {name}")
+        chosen, given = rows[0], Path(path)
     if chosen.flag is not None and given is None:
         raise UserError(f"--target {name} takes {chosen.flag} (its input)")
     return chosen, ExportOptions(consumer, given)

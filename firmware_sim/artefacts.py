@@ -53,18 +53,33 @@ def run_artefact(
 
     An artefact of a motion network takes camera frames of any size: they become its codec's
     rows (with ``cycles`` (N, T) where known), and its readouts forecast frames."""
+    return run_measured(kind, path, backend, frames, cycles)[0]
+
+
+def run_measured(
+    kind: str, path: Path, backend: str, frames: np.ndarray, cycles=None
+) -> tuple[np.ndarray, dict]:
+    """:func:`run_artefact` and what the backend measured on the way (``Backend.measure``;
+    {} for a backend that measures nothing)."""
     from edge_shm.firmware_sim.codec import decode_stream, graph_inputs
 
     codec = artefact_codec(kind, path)
     if codec is None:
         return _run_graph(kind, path, backend, frames)
     rows = graph_inputs(codec, frames, cycles)
-    return decode_stream(codec, frames, _run_graph(kind, path, backend, rows))
+    raw, facts = _run_graph(kind, path, backend, rows)
+    return decode_stream(codec, frames, raw), facts
 
 
-def _run_graph(kind: str, path: Path, backend: str, frames: np.ndarray) -> np.ndarray:
-    """The artefact's raw outputs (N, T, H, W) for its own inputs (N, T, H, W)."""
+def _run_graph(kind: str, path: Path, backend: str, frames: np.ndarray):
+    """The artefact's raw outputs (N, T, H, W) for its own inputs (N, T, H, W), and what the
+    backend measured."""
     from edge_shm.data.frames import check_frame_shape
 
     check_frame_shape(frames, frame_shape(kind, path), "the artefact")
-    return BACKENDS[backend].run_sequences(kind, path, frames)
+    row = BACKENDS[backend]
+    if row.measure is None or row.trace is None:
+        return row.run_sequences(kind, path, frames), {}
+    traces = row.trace(kind, path, frames)
+    raw = np.stack([t["prediction"] for t in traces]).astype(np.float32)
+    return raw, row.measure(traces)

@@ -53,7 +53,8 @@ class Backend:
     None, the Stepper is streamed. ``trace(kind, path, frames)``: per sequence a dict with
     ``prediction`` (T, H', W'), ``readout`` (T, C, H, W) and ``spikes`` {LIF: (T, C, H, W)}.
     ``on_site``: ``forecast`` offers it (windows are re-run where it has no Stepper).
-    ``title``: what runs the artefact, in words for reports.
+    ``title``: what runs the artefact, in words for reports. ``measure(traces) -> dict``:
+    what a traced run measured (time, instructions, memory), for reports; None: nothing.
     """
 
     name: str
@@ -64,6 +65,7 @@ class Backend:
     default_for: tuple[str, ...] = ()
     on_site: bool = True
     title: str = ""
+    measure: Callable[[list[dict]], dict] | None = None
 
     def run_sequences(self, kind: str, path: Path, frames: np.ndarray) -> np.ndarray:
         """Raw outputs (N, T, H', W') float32 of sequences (N, T, H, W)."""
@@ -132,6 +134,10 @@ def _fixed(path: Path):
     return FixedGraph.load(path)
 
 
+def _firmware_folder(path: Path) -> Path | None:
+    return path if path.is_dir() and (path / "firmware.json").is_file() else None
+
+
 def _fixed_made_for(path: Path) -> tuple[int | None, float | None]:
     fixed = _fixed(path)
     return fixed.window, fixed.pixel_mm
@@ -160,6 +166,13 @@ KINDS: dict[str, ArtefactKind] = {
             lambda p: _bundle_graph(p).codec,
             lambda p: tuple(_bundle(p).manifest.frame_shape),
             _bundle_graph,
+        ),
+        ArtefactKind(
+            "firmware",
+            _firmware_folder,
+            lambda p: _fixed(p).codec,
+            lambda p: tuple(_fixed(p).frame_shape),
+            made_for=_fixed_made_for,
         ),
         ArtefactKind(
             "calibration",
@@ -214,6 +227,24 @@ def _lava_fixed_trace(kind: str, path: Path, frames: np.ndarray) -> list[dict]:
     return run_fixed(path, frames)
 
 
+def _c_trace(kind: str, path: Path, frames: np.ndarray) -> list[dict]:
+    from edge_shm.firmware_sim.c.runner import run_host
+
+    return run_host(path, frames)
+
+
+def _m4_trace(kind: str, path: Path, frames: np.ndarray) -> list[dict]:
+    from edge_shm.firmware_sim.c.runner import run_m4
+
+    return run_m4(path, frames)
+
+
+def _c_measure(traces: list[dict]) -> dict:
+    from edge_shm.firmware_sim.c.runner import measured
+
+    return measured(traces)
+
+
 def _from_trace(trace):
     def run(kind: str, path: Path, frames: np.ndarray) -> np.ndarray:
         return np.stack([r["prediction"] for r in trace(kind, path, frames)]).astype(np.float32)
@@ -241,7 +272,7 @@ BACKENDS: dict[str, Backend] = {
         Backend("lava", ("bundle",), run=_lava_run, default_for=("bundle",), title="Lava"),
         Backend(
             "int",
-            ("calibration",),
+            ("calibration", "firmware"),
             open=_engine_stepper,
             run=_from_trace(_engine_trace),
             trace=_engine_trace,
@@ -255,6 +286,24 @@ BACKENDS: dict[str, Backend] = {
             trace=_lava_fixed_trace,
             on_site=False,
             title="Lava fixed_pt",
+        ),
+        Backend(
+            "c",
+            ("firmware",),
+            run=_from_trace(_c_trace),
+            trace=_c_trace,
+            default_for=("firmware",),
+            title="the C firmware compiled for this machine",
+            measure=_c_measure,
+        ),
+        Backend(
+            "cortex-m4",
+            ("firmware",),
+            run=_from_trace(_m4_trace),
+            trace=_m4_trace,
+            on_site=False,
+            title="the C firmware on an emulated Cortex-M4 (QEMU mps2-an386)",
+            measure=_c_measure,
         ),
     )
 }
@@ -280,7 +329,10 @@ def find_kind(path: Path) -> tuple[ArtefactKind, Path]:
         found = kind.find(path)
         if found is not None:
             return kind, found
-    raise UserError(f"{path}: not an exported artefact (.onnx, .nir or a Lava bundle folder)")
+    raise UserError(
+        f"{path}: not an exported artefact (.onnx, .nir, a Lava bundle, calibration or C "
+        "firmware folder)"
+    )
 
 
 def backend_for(kind: str, name: str | None, names=None) -> Backend:

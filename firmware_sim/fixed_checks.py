@@ -247,7 +247,7 @@ def _check_layer(target: str, la, in_shape: tuple, last: bool) -> None:
 def _check_post(fixed, shape: tuple) -> None:
     from edge_shm.graph import post_op_from_dict
 
-    for d in fixed.post:
+    for i, d in enumerate(fixed.post):
         try:
             op = post_op_from_dict(d)
         except (TypeError, ValueError):
@@ -258,6 +258,8 @@ def _check_post(fixed, shape: tuple) -> None:
         new = op.out_shape(shape)
         if min(new) < 1 or shape[0] % (factor**2):
             raise UserError(f"post: output operation {_short(d)} does not fit shape {shape}")
+        if op.op == "keep_cracked" and i != len(fixed.post) - 1:
+            raise UserError("post: keep_cracked must be the last output operation")
         if op.op == "keep_cracked" and shape[1:] != fixed.input_shape[1:]:
             raise UserError(f"post: keep_cracked needs the frame's size, the readout is {shape}")
         shape = new

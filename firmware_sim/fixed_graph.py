@@ -92,13 +92,48 @@ class FixedGraph:
     window: int | None = None
     pixel_mm: float | None = None
 
-    def apply_post(self, readout: np.ndarray, frame: np.ndarray) -> np.ndarray:
+    def integer_forecast(self, readout: np.ndarray, pixels: np.ndarray) -> np.ndarray:
+        """The output operations in integers, as the C firmware runs them.
+
+        ``readout`` (C, Hr, Wr) and ``pixels`` (1, H, W), the frame as the device received it
+        (``round(x input_scale)``), both integers; returns the integer forecast z (C', H', W')
+        int64: depth-to-space re-indexes; keep-cracked (always the last operation) multiplies
+        by ``input_scale - pixel`` (the frame's own share is added by :meth:`decode`)."""
         from edge_shm.graph import post_op_from_dict
 
-        x = readout[None]
-        for op in self.post:
-            x = post_op_from_dict(op).apply(x, frame[None])
-        return x[0]
+        z = np.asarray(readout, np.int64)[None]
+        for d in self.post:
+            if d["op"] == "keep_cracked":
+                z = z * (self.input_scale - np.asarray(pixels, np.int64)[None])
+            else:
+                z = post_op_from_dict(d).apply(z, None)
+        return z[0]
+
+    def decode(self, z: np.ndarray, pixels: np.ndarray) -> np.ndarray:
+        """The forecast (C', H', W') float64 in frame units from the integer forecast ``z``:
+        ``z / (Q scale)`` plus, after keep-cracked, the frame's share ``pixel / Q`` (Q the
+        input scale, so ``f + (1 - f) x`` with f the frame the device saw and x the readout
+        over its scale; without keep-cracked Q is 1)."""
+        scale = float(self.layers[-1].scale)
+        if not self.keeps_cracked:
+            return np.asarray(z, np.int64) / scale
+        q = self.input_scale
+        return np.asarray(pixels, np.int64) / q + np.asarray(z, np.int64) / (q * scale)
+
+    @property
+    def keeps_cracked(self) -> bool:
+        return any(d.get("op") == "keep_cracked" for d in self.post)
+
+    def forecast(self, readout: np.ndarray, pixels: np.ndarray) -> np.ndarray:
+        """The forecast (C', H', W') float64 of an integer readout (C, Hr, Wr) and the frame's
+        integer pixels (1, H, W): :meth:`decode` of :meth:`integer_forecast`."""
+        return self.decode(self.integer_forecast(readout, pixels), pixels)
+
+    def quantize(self, frame: np.ndarray) -> np.ndarray:
+        """Frame (H, W) in [0, 1] -> the integer pixels (1, H, W) the device receives:
+        ``round(clip(x, 0, 1) input_scale)``."""
+        f = np.asarray(frame, np.float64)
+        return np.rint(np.clip(f, 0, 1) * self.input_scale).astype(np.int64)[None]
 
     @property
     def frame_shape(self) -> tuple[int, int]:

@@ -47,15 +47,24 @@ if [ "$(cat .venv-lava/.stamp 2>/dev/null)" != "$hash" ]; then
     fi
 fi
 
-# Debian's Chromium for the dashboard's test in a real headless browser (tests/cli/
-# test_forecast.py). Installed once; needs root and apt (a fresh CI machine has both).
-if ! command -v chromium >/dev/null 2>&1; then
+# Debian packages the tests need beyond Python (installed once; needs root and apt, which a
+# fresh CI machine has): Chromium for the dashboard's test in a real headless browser
+# (tests/cli/test_forecast.py); a C compiler for the C firmware on the host, and the Arm
+# cross compiler, newlib and QEMU for the firmware on an emulated Cortex-M4
+# (tests/firmware_sim/c). Without them those tests fail (Chromium) or are skipped (Arm).
+apt_install() {  # $1 = command that shows the package is there, $2.. = packages, last = why
+    local probe=$1; shift
+    local why=${*: -1}; local packages=("${@:1:$#-1}")
+    command -v "$probe" >/dev/null 2>&1 && return 0
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-        echo "setup: installing Debian's chromium (headless browser test of the dashboard)"
-        apt-get install -y -q chromium >/dev/null 2>&1 \
-            || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium >/dev/null; }
+        echo "setup: installing Debian's ${packages[*]} ($why)"
+        apt-get install -y -q "${packages[@]}" >/dev/null 2>&1 \
+            || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q "${packages[@]}" >/dev/null; }
     else
-        echo "setup: chromium is missing and cannot be installed here (no root or apt);" \
-             "the dashboard's browser test will fail" >&2
+        echo "setup: $probe is missing and cannot be installed here (no root or apt): $why" >&2
     fi
-fi
+}
+apt_install chromium chromium "the dashboard's headless browser test"
+apt_install cc gcc "the C firmware on this machine"
+apt_install arm-none-eabi-gcc gcc-arm-none-eabi libnewlib-arm-none-eabi "the C firmware for a Cortex-M4"
+apt_install qemu-system-arm qemu-system-arm "the emulated Cortex-M4"

@@ -10,12 +10,13 @@ artefact's forecasts. Neither prints: progress lines go to ``note``.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from edge_shm.app.progress import Note, no_note
+from edge_shm.errors import UserError
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,7 @@ class ExportRequest:
     Attributes
     ----------
     run : run folder (weights.safetensors + config.json).
-    target : ``onnx``, ``nir`` or ``lava`` (or a variant row by name: ``onnx-int8``,
+    target : ``onnx``, ``nir``, ``lava`` or ``c`` (or a variant row by name: ``onnx-int8``,
         ``lava-fixed``).
     output : export folder to write.
     verify : run the artefact on held-out frames against torch (or the integer engine).
@@ -34,8 +35,10 @@ class ExportRequest:
     consumer : for ``nir``, the framework that will load the file (norse, snntorch, sinabs,
         generic).
     int8 : a library (.h5) whose train split calibrates ``model.int8.onnx`` (onnx only).
-    fixed_point : a calibration folder (``calibrate --target loihi``) to export as a Lava
-        fixed_pt bundle (lava only).
+    fixed_point : a calibration folder: a Lava fixed_pt bundle (lava; ``calibrate --target
+        loihi``) or the C firmware's network (c; Loihi or int8 calibration).
+    device : c only: the device profile whose RAM and flash the Cortex-M4 linker script gets
+        (default ``mcu-512k``).
     """
 
     run: Path
@@ -46,6 +49,7 @@ class ExportRequest:
     consumer: str = "generic"
     int8: Path | None = None
     fixed_point: Path | None = None
+    device: str | None = None
 
 
 @dataclass(frozen=True)
@@ -78,8 +82,12 @@ def export_run(request: ExportRequest, note: Note = no_note) -> ExportResult:
     from edge_shm.export.api import export_artefact
     from edge_shm.export.targets import choose_target
 
-    variants = {"lava-fixed": request.fixed_point, "onnx-int8": request.int8}
-    target, options = choose_target(request.target, request.consumer, variants)
+    inputs = {"--fixed-point": request.fixed_point, "--int8": request.int8}
+    target, options = choose_target(request.target, request.consumer, inputs)
+    if request.device is not None and target.name != "c":
+        raise UserError(f"--device is for --target c, not {request.target}")
+    if target.name == "c":
+        options = replace(options, device=_memory_budget(request.device or "mcu-512k"))
     notes: list[str] = []
 
     def told(line: str) -> None:
@@ -106,6 +114,17 @@ def export_run(request: ExportRequest, note: Note = no_note) -> ExportResult:
     )
 
 
+def _memory_budget(name: str) -> tuple[str, int, int]:
+    """(name, RAM B, flash B) of a device profile with both in its budget."""
+    from edge_shm.profile.devices import get_device
+
+    device = get_device(name)
+    ram, flash = device.budget_bytes("ram"), device.budget_bytes("flash")
+    if ram is None or flash is None:
+        raise UserError(f"device {name!r} has no RAM and flash budget for a linker script")
+    return name, int(ram), int(flash)
+
+
 SIMULATION = "simulation folder"
 
 
@@ -126,19 +145,22 @@ class SimulateRequest:
 class SimulateResult:
     """What was run: on ``backend``, ``sequences`` x ``frames`` frames in ``seconds`` (s);
     ``output`` holds predictions.npy ((N, T, H, W) raw forecasts), predictions.png and
-    simulate.json."""
+    simulate.json; ``measured``: what the backend measured (the C firmware: step time on the
+    host, or instructions per forecast, ELF section sizes and time at the device's clock on
+    the Cortex-M4), {} for others."""
 
     output: Path
     backend: str
     sequences: int
     frames: int
     seconds: float
+    measured: dict = field(default_factory=dict)
 
 
 def simulate_run(request: SimulateRequest) -> SimulateResult:
     """Run an exported artefact on frame sequences, each from a zero state; write forecasts."""
     from edge_shm.data.stack import load_stack
-    from edge_shm.firmware_sim.artefacts import artefact_kind, choose_backend, run_artefact
+    from edge_shm.firmware_sim.artefacts import artefact_kind, choose_backend, run_measured
     from edge_shm.jsonio import write_json
     from edge_shm.outputs import Output, atomic_dir, owned, plan_outputs
 
@@ -150,8 +172,9 @@ def simulate_run(request: SimulateRequest) -> SimulateResult:
     )
     seqs = load_stack(request.frames)
     t0 = time.perf_counter()
-    pred = run_artefact(kind, path, backend, seqs)
+    pred, measured = run_measured(kind, path, backend, seqs)
     seconds = time.perf_counter() - t0
+    measured = _at_clock(measured)
     with atomic_dir(output, SIMULATION) as tmp:
         np.save(tmp / "predictions.npy", pred)
         _png(tmp / "predictions.png", seqs, pred)
@@ -165,9 +188,31 @@ def simulate_run(request: SimulateRequest) -> SimulateResult:
                 "prediction": "the forecast after each input frame (raw, not clipped)",
                 "seconds": seconds,
                 "ms_per_frame": 1e3 * seconds / (pred.shape[0] * pred.shape[1]),
+                **({"measured": measured} if measured else {}),
             },
         )
-    return SimulateResult(Path(output), backend, int(pred.shape[0]), int(pred.shape[1]), seconds)
+    return SimulateResult(
+        Path(output), backend, int(pred.shape[0]), int(pred.shape[1]), seconds, measured
+    )
+
+
+def _at_clock(measured: dict) -> dict:
+    """Adds the time per forecast at the device profile's clock (one instruction per cycle:
+    a lower bound; a Cortex-M4 takes more cycles for loads, branches and multiplies)."""
+    if "instructions_per_forecast" not in measured:
+        return measured
+    from edge_shm.profile.devices import get_device
+
+    device = get_device(measured["device"]["name"])
+    if device.clock_hz is None:
+        return measured
+    mean = measured["instructions_per_forecast"]["mean"]
+    return {
+        **measured,
+        "clock_hz": device.clock_hz,
+        "ms_per_forecast_at_clock": 1e3 * mean / device.clock_hz,
+        "clock_assumption": "one instruction per cycle (a lower bound on time)",
+    }
 
 
 def _png(path: Path, seqs: np.ndarray, pred: np.ndarray, max_rows: int = 4) -> None:

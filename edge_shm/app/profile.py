@@ -22,7 +22,10 @@ class ProfileRequest:
     ``devices_files``) over at most ``max_windows`` windows of ``library`` (its ``split``) or
     of ``frames`` (a folder or .npy (N, T, H, W)). ``frame_rate_hz``: forecasts per second of
     the energy per day (Hz); budgets in KB (1024 B), None: the device's. ``calibration``: a
-    calibration folder of this run (deployed memory and integer work). ``torch_device``:
+    calibration folder of this run (deployed memory and integer work). ``firmware``: a C
+    firmware export of this run (``export --target c``): built for a Cortex-M4 and run in QEMU
+    on the same windows, its instructions and ELF sections replace the estimates (its
+    calibration gives the deployed figures when ``calibration`` is None). ``torch_device``:
     cpu, cuda or auto."""
 
     run: Path
@@ -38,6 +41,7 @@ class ProfileRequest:
     output: Path = Path("profile")
     torch_device: str = "auto"
     calibration: Path | None = None
+    firmware: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -71,14 +75,17 @@ def profile_run(request: ProfileRequest, progress: Stages = quiet) -> ProfileRes
     if r.split not in SPLITS:
         raise UserError(f"--split must be train or test, got {r.split!r}")
     config = read_run_config(r.run)
-    fixed = None
-    if r.calibration is not None:
+    fixed, calibrated = None, r.calibration or r.firmware
+    if calibrated is not None:
         from edge_shm.firmware_sim.fixed_graph import FixedGraph
 
-        fixed = FixedGraph.load(r.calibration)
+        fixed = FixedGraph.load(calibrated)
         if fixed.run_sha256 != config.get("weights_sha256"):
-            raise UserError(f"{r.calibration}: calibrated from another run (its weights differ)")
-    inputs = [r.run, *(p for p in (r.library, r.frames, r.calibration) if p is not None)]
+            raise UserError(f"{calibrated}: calibrated from another run (its weights differ)")
+    if r.firmware is not None and not (Path(r.firmware) / "firmware.json").is_file():
+        raise UserError(f"{r.firmware}: not a C firmware folder (export --target c)")
+    given = (r.library, r.frames, r.calibration, r.firmware)
+    inputs = [r.run, *(p for p in given if p is not None)]
     plan_outputs([Output(r.output, "profile folder", True, owned("profile folder"))], inputs)
     model, config = load_run(r.run, resolve_device(r.torch_device))
     n_in = (config.get("window") or [None])[0]
@@ -96,8 +103,15 @@ def profile_run(request: ProfileRequest, progress: Stages = quiet) -> ProfileRes
         from edge_shm.profile.deployed import deployed_budget, deployed_figures
 
         where = dict(library=r.library, frames=r.frames, split=r.split, max_windows=r.max_windows)
-        run["deployed"] = deployed_figures(fixed, str(r.calibration), **where)
+        run["deployed"] = deployed_figures(fixed, str(calibrated), **where)
         budget = deployed_budget(budget, run["deployed"], dev)
+    if r.firmware is not None:
+        from edge_shm.profile.firmware import measured_budget, measured_figures
+
+        with progress("Cortex-M4 (QEMU)", 1) as advance:
+            run["measured"] = measured_figures(r.firmware, x[:, :, 0].numpy(), dev)
+            advance(1)
+        budget = measured_budget(budget, run["measured"], dev)
     frames = {"source": source, "windows": int(x.shape[0]), "steps_per_forecast": int(x.shape[1])}
     p = replace(
         counted,

@@ -33,11 +33,14 @@ def profile(
     torch_device: str = Option("auto", "--torch-device", help="cpu, cuda or auto."),
     calibration: Path = Option(None, "--calibration", help="Calibration folder of this run: "
                                "deployed memory and ops."),
+    firmware: Path = Option(None, "--firmware", help="C firmware of this run (export --target "
+                            "c): measured instructions per forecast on an emulated Cortex-M4 "
+                            "and ELF section sizes replace the estimates."),
 ) -> None:  # fmt: skip
     """Energy per forecast frame (compute + memory access), per day, and memory vs budget."""
     request = ProfileRequest(run, device, library, frames, split, max_windows, frame_rate,
                              budget_ram, budget_flash, tuple(devices_file or ()), output,
-                             torch_device, calibration)  # fmt: skip
+                             torch_device, calibration, firmware)  # fmt: skip
     stdout.print(console_table(profile_run(request, progress_bar).profile))
     stdout.print(f"report: {output / 'profile.md'} (+ profile.json, energy.png, memory.png)")
 

@@ -36,7 +36,7 @@ class Capabilities:
 
     spiking : it has LIF layers and ``trace_step`` (spike counts, spike parity checks).
     targets : export targets it can lower to (``onnx`` needs only the step; ``nir`` and
-        ``lava`` need ``lower()``).
+        ``lava`` need ``lower()``; ``c`` a calibration of the lowered graph).
     inputs : ``frames`` (it steps camera frames) or ``motion`` (it steps the rows of its
         frame codec, ``codec``: every stage converts frames with it).
     """

@@ -54,7 +54,7 @@ def _out_shape(mod: nn.Module, shape: tuple[int, int, int]) -> tuple[int, int, i
 class SpikingChain(Predictor):
     """Base of convolutional LIF networks (see the module text)."""
 
-    capabilities = Capabilities(spiking=True, targets=("onnx", "nir", "lava"))
+    capabilities = Capabilities(spiking=True, targets=("onnx", "nir", "lava", "c"))
 
     def __init__(self, config):
         super().__init__(config)

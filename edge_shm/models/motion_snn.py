@@ -90,7 +90,7 @@ class MotionSNN(SpikingChain):
     (vector-encoded frames in, the tip's next step out)."""
 
     config_class = MotionConfig
-    capabilities = Capabilities(spiking=True, targets=("onnx", "nir", "lava"), inputs="motion")
+    capabilities = Capabilities(spiking=True, targets=("onnx", "nir", "lava", "c"), inputs="motion")
 
     def __init__(self, config: MotionConfig):
         super().__init__(config)

@@ -14,8 +14,9 @@ LIF ``u = u (1 - du) + a_in; v = v (1 - dv) + u + bias`` is the same with ``scal
 ``bias = dv v_leak``.
 
 The neuron-step interface is ``initial_state(shape) -> LIFState`` and
-``step(current, state) -> (z, v_pre, state)``; :class:`FloatLIF` implements it in floating
-point. A fixed-point implementation has the same two methods.
+``step(current, state) -> (z, v_pre, state)``, plus ``lava_params()`` (the constants of Lava's
+``LIF`` process that computes the same step). :class:`FloatLIF` implements it in floating
+point; the fixed-point implementations (:mod:`edge_shm.neuro.fixed_lif`) have the same methods.
 """
 
 from __future__ import annotations
@@ -64,6 +65,8 @@ class NeuronStep(Protocol):
 
     def step(self, current: np.ndarray, state: LIFState): ...
 
+    def lava_params(self) -> dict: ...
+
 
 def lif_step(current: np.ndarray, state: LIFState, p: LIFParams):
     """One step of the discrete LIF; returns ``(z, v_pre, new_state)`` (z boolean)."""
@@ -85,3 +88,32 @@ class FloatLIF:
 
     def step(self, current: np.ndarray, state: LIFState):
         return lif_step(np.asarray(current, self.dtype), state, self.params)
+
+    @property
+    def input_gain(self) -> float:
+        """``scale``, the gain on the input: not a parameter of Lava's LIF, so a Lava builder
+        folds it into the incoming weights and bias."""
+        return _one(self.params.scale)
+
+    def lava_params(self) -> dict:
+        """Lava's floating-point ``LIF`` (``u = u (1 - du) + a_in; v = v (1 - dv) + u + bias``,
+        spike if ``v > vth``, then ``v = 0``) for these constants: ``du``, ``dv``, ``vth`` and
+        ``bias_mant`` 0 (a bias travels through the synapse). ValueError unless every constant
+        is one number for the whole population and ``v_leak = v_reset = 0``."""
+        p = self.params
+        constants = (p.dv, p.du, p.scale, p.v_leak, p.v_th, p.v_reset)
+        if not all(map(_uniform, constants)) or _one(p.v_leak) != 0 or _one(p.v_reset) != 0:
+            raise ValueError(
+                "Lava's LIF needs one v_threshold, v_leak = 0 and v_reset = 0 for the whole "
+                "population"
+            )
+        return {"du": _one(p.du), "dv": _one(p.dv), "vth": _one(p.v_th), "bias_mant": 0.0}
+
+
+def _one(x) -> float:
+    return float(np.asarray(x).flat[0])
+
+
+def _uniform(x) -> bool:
+    a = np.asarray(x)
+    return a.ndim == 0 or bool(np.all(a == a.flat[0]))

@@ -33,7 +33,7 @@ def deployed_budget(budget, figures: dict, device):
 
     mem, target = figures["memory_B"], figures["target"]
     has_flash = any(c.memory == "flash" for c in budget.checks)
-    bits = "u and v, 24-bit" if target == "loihi" else "v, 16-bit"
+    bits = "v, 24-bit" if target == "loihi" else "v, 16-bit"
     lines = [
         BudgetLine(f"weights (8-bit, {target})", mem["weights"], "flash" if has_flash else "RAM"),
         BudgetLine("biases (32-bit)", mem["biases"], "flash" if has_flash else "RAM"),

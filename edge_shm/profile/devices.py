@@ -10,7 +10,8 @@ A device file is JSON::
          "energy": {"mac": Q, "ac": Q, "neuron_active": Q, ...},          (optional)
          "memory_access": {"onchip_word": Q, "offchip_word": Q, "onchip_capacity": Q},  (optional)
          "budget": {"ram": Q, "flash": Q, "neurons_per_core": Q, "memory_per_core": Q,
-                    "cores": Q}  (optional)
+                    "cores": Q}  (optional),
+         "clock": Q  (optional; Hz, kHz, MHz or GHz: the core clock of a microcontroller)
      }}}
 
 where every quantity ``Q`` is ``{"value": number >= 0, "unit": "...", "source": "..."}``. A
@@ -40,6 +41,7 @@ FORMAT_NAME = "edge-shm-devices"
 ENERGY_UNITS = {"fJ": 1e-3, "pJ": 1.0, "nJ": 1e3, "uJ": 1e6, "mJ": 1e9, "J": 1e12}  # -> pJ
 BYTE_UNITS = {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3}  # binary, as MCU datasheets
 COUNT_UNITS = {"count": 1, "neurons": 1}
+FREQUENCY_UNITS = {"Hz": 1, "kHz": 1e3, "MHz": 1e6, "GHz": 1e9}  # -> Hz
 ENERGY_KEYS = ("mac", "ac", "neuron_active", "neuron_inactive", "mult", "add", "nonlinear")
 REQUIRED_ENERGY = ("mac", "ac", "neuron_active")
 MEMORY_ACCESS_KEYS = {
@@ -60,6 +62,8 @@ PRECISIONS = ("float32", "int8", "loihi8")
 def _largest(units: dict) -> float:
     """Largest plausible value in the base unit (1 mJ per op or word, 1 PB, 1e12 counts):
     anything larger is a typo, and would overflow the energy and memory sums."""
+    if units is FREQUENCY_UNITS:
+        return 1e11  # 100 GHz
     return 1e9 if units is ENERGY_UNITS else 1024.0**5 if units is BYTE_UNITS else 1e12
 
 
@@ -89,6 +93,12 @@ class Device:
     memory_access: dict[str, Quantity] = field(default_factory=dict)
     budget: dict[str, Quantity] = field(default_factory=dict)
     origin: str = "built-in"
+    clock: Quantity | None = None
+
+    @property
+    def clock_hz(self) -> float | None:
+        """The core clock in Hz (a microcontroller's time per forecast), None when unknown."""
+        return None if self.clock is None else self.clock.base
 
     @property
     def has_energy(self) -> bool:
@@ -121,6 +131,7 @@ class Device:
             "energy": {k: q.to_dict() for k, q in self.energy.items()},
             "memory_access": {k: q.to_dict() for k, q in self.memory_access.items()},
             "budget": {k: q.to_dict() for k, q in self.budget.items()},
+            **({} if self.clock is None else {"clock": self.clock.to_dict()}),
         }
 
 
@@ -168,6 +179,8 @@ def parse_device(name: str, raw, origin: str) -> Device:
     if kind not in KINDS:
         raise UserError(f"{where}: kind {kind!r} not one of {', '.join(KINDS)}")
     precision = raw.get("precision")
+    if precision in ("loihi",):  # the precision's name; profile tables use the old "loihi8"
+        precision = "loihi8"
     if precision not in PRECISIONS:
         raise UserError(f"{where}: precision {precision!r} not one of {', '.join(PRECISIONS)}")
     event_driven = raw.get("event_driven", False)
@@ -199,7 +212,13 @@ def parse_device(name: str, raw, origin: str) -> Device:
         "energy",
         "memory_access",
         "budget",
+        "clock",
     }
+    clock = None
+    if raw.get("clock") is not None:
+        clock = _quantity(f"{where}.clock", raw["clock"], FREQUENCY_UNITS)
+        if clock.base <= 0:
+            raise UserError(f"{where}.clock: a clock must be positive, got {clock.value:g}")
     unknown = set(raw) - known
     if unknown:
         raise UserError(f"{where}: unknown key {sorted(unknown)[0]!r}")
@@ -214,6 +233,7 @@ def parse_device(name: str, raw, origin: str) -> Device:
         access,
         budget,
         origin,
+        clock,
     )
 
 

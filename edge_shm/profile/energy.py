@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from edge_shm.profile.memory import ACT_BYTES, STATE_BYTES, WEIGHT_BYTES
+from edge_shm.profile.memory import ACT_BYTES, STATE_BYTES, WEIGHT_BYTES, column
 
 SECONDS_PER_DAY = 86400.0
 DEFAULT_FRAME_RATE_HZ = 1.0 / 60.0
@@ -83,7 +83,7 @@ def forecast_ops(counts, device) -> dict[str, float]:
 
 def memory_traffic(profile, device) -> MemoryTraffic:
     """32-bit words moved per forecast, where they live and what they cost (pJ)."""
-    p = device.precision
+    p = column(device.precision)
     acc, mem = profile.counts.access_elems, profile.memory
     words = {
         "weights": acc.get("weights", 0.0) * WEIGHT_BYTES[p] / 4,

@@ -1,7 +1,9 @@
 """Memory lines of a model (bytes at each precision) and the budget check on a device.
 
-Element sizes: weights 4 / 1 / 1 B (float32 / int8 / Loihi 8-bit), persistent state 4 / 2 (int16
-as TFLM's LSTM) / 3 (Loihi 24-bit) B, activations 4 / 1 / 1 B, input pixels 4 / 1 / 1 B.
+Element sizes come from the deployed precisions (:mod:`edge_shm.neuro.precision`, which the
+integer engine's deployed bytes read too): weights 4 / 1 / 1 B (float32 / int8 / Loihi 8-bit
+mantissas), persistent state per neuron 4 / 2 (int16 v, as TFLM's LSTM) / 3 (Loihi's 24-bit v;
+the current has no memory) B, activations 4 / 1 / 1 B, input pixels 4 / 1 / 1 B.
 """
 
 from __future__ import annotations
@@ -11,11 +13,20 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-WEIGHT_BYTES = {"float32": 4, "int8": 1, "loihi8": 1}
-STATE_BYTES = {"float32": 4, "int8": 2, "loihi8": 3}
-ACT_BYTES = {"float32": 4, "int8": 1, "loihi8": 1}
-INPUT_BYTES = {"float32": 4, "int8": 1, "loihi8": 1}
-PRECISIONS = tuple(WEIGHT_BYTES)
+from edge_shm.neuro.precision import precision
+
+# The profile's columns: the device files' precision names (``loihi8`` is ``loihi``).
+PRECISIONS = ("float32", "int8", "loihi8")
+WEIGHT_BYTES = {p: precision(p).weight_bytes for p in PRECISIONS}
+STATE_BYTES = {p: precision(p).state_bytes for p in PRECISIONS}
+ACT_BYTES = {p: precision(p).activation_bytes for p in PRECISIONS}
+INPUT_BYTES = {p: precision(p).input_bytes for p in PRECISIONS}
+
+
+def column(name: str) -> str:
+    """The profile column of a precision name or alias (``loihi`` -> ``loihi8``)."""
+    want = precision(name)
+    return next(p for p in PRECISIONS if precision(p) is want)
 
 
 @dataclass
@@ -155,7 +166,7 @@ def _check(what: str, need: float, budget: float, unit=None) -> BudgetCheck:
 
 def memory_report(profile, device, budget_ram_B=None, budget_flash_B=None) -> MemoryBudget:
     """Memory needed at the device precision, placed in flash and RAM, against the budget."""
-    p = device.precision
+    p = column(device.precision)
     mem = profile.memory
     ram_budget = budget_ram_B if budget_ram_B is not None else device.budget_bytes("ram")
     flash_budget = budget_flash_B if budget_flash_B is not None else device.budget_bytes("flash")
@@ -174,7 +185,7 @@ def memory_report(profile, device, budget_ram_B=None, budget_flash_B=None) -> Me
         ),
     ]
     need = {w: sum(x.bytes for x in lines if x.where == w) for w in ("RAM", "flash")}
-    rep = MemoryBudget(device.name, p, lines, need)
+    rep = MemoryBudget(device.name, device.precision, lines, need)
     for what, budget in (("RAM", ram_budget), ("flash", flash_budget)):
         if budget is not None:
             rep.checks.append(_check(what, need[what], budget))

@@ -185,6 +185,37 @@ def _deployed_lines(d) -> list[str]:
     ]
 
 
+def _measured_lines(m) -> list[str]:
+    """The C firmware on the emulated Cortex-M4: what was measured, what derived."""
+    if not m:
+        return []
+    b, dev = m["elf_bytes"], m["linked_for"]
+    lines = [
+        "",
+        f"## Measured: the C firmware on an emulated Cortex-M4 (`{m['firmware']}`)",
+        "",
+        f"Built with arm-none-eabi-gcc for a Cortex-M4, linked for `{dev['name']}` (RAM "
+        f"{dev['ram_B']:,} B, flash {dev['flash_B']:,} B), run in QEMU (mps2-an386) on the "
+        f"same {m['windows']} windows. Measured figures say so; the energy above stays an "
+        "estimate from operation counts.",
+        "",
+        "| figure | value | how |",
+        "|---|---|---|",
+        f"| instructions per step | {m['instructions_per_step']:,.0f} | measured (QEMU) |",
+        f"| instructions per forecast | {m['instructions_per_forecast']:,.0f} (max "
+        f"{m['instructions_per_forecast_max']:,.0f}) | measured (QEMU) |",
+        f"| flash (.text + .data) | {b['flash']:,} B | measured (ELF) |",
+        f"| RAM (.data + .bss + stack) | {b['ram']:,} B | measured (ELF) |",
+    ]
+    if "ms_per_forecast_at_clock" in m:
+        lines.append(
+            f"| time per forecast at {m['clock_hz'] / 1e6:g} MHz | "
+            f"{m['ms_per_forecast_at_clock']:.2f} ms | derived: one instruction per cycle "
+            "(a lower bound) |"
+        )
+    return lines
+
+
 def profile_markdown(p) -> str:
     dev = p.device
     lines = [
@@ -209,6 +240,7 @@ def profile_markdown(p) -> str:
         "",
         *_budget_lines(p),
         *_deployed_lines(p.run.get("deployed")),
+        *_measured_lines(p.run.get("measured")),
         "",
         "## Device figures used",
         "",
@@ -218,6 +250,9 @@ def profile_markdown(p) -> str:
     for sec in ("energy", "memory_access", "budget"):
         for k, q in dev[sec].items():
             lines.append(f"| {sec}.{k} | {q['value']:g} | {q['unit']} | {q['source']} |")
+    if dev.get("clock"):
+        q = dev["clock"]
+        lines.append(f"| clock | {q['value']:g} | {q['unit']} | {q['source']} |")
     return "\n".join(lines) + "\n"
 
 
@@ -239,6 +274,17 @@ def console_table(p):
     t = p.counts.totals
     tab.add_row("effective MACs / ACs", f"{t.macs:,.0f} / {t.acs:,.0f} ops")
     tab.add_row("firing rate", _fmt(p.counts.firing_rate) + " spikes/neuron/step")
+    m = p.run.get("measured")
+    if m:
+        tab.add_row(
+            "instructions per forecast (Cortex-M4, measured)",
+            f"{m['instructions_per_forecast']:,.0f}",
+        )
+        if "ms_per_forecast_at_clock" in m:
+            tab.add_row(
+                f"time per forecast at {m['clock_hz'] / 1e6:g} MHz (1 instruction/cycle)",
+                f"{m['ms_per_forecast_at_clock']:.2f} ms",
+            )
     for ln in mb.lines:
         tab.add_row(f"{ln.line} in {ln.where}", f"{ln.bytes:,} B")
     for ch in mb.checks:

@@ -12,10 +12,13 @@ Layout: Lava tensors are WHC and its Conv is a true convolution with weights (C_
 C_in): kernels are flipped and reordered (:func:`edge_shm.neuro.conv.lava_kernel`); stride,
 padding and dilation are given in (x, y) = (W, H) order.
 
-LIF mapping: the graph's forward-Euler LIF ``v <- v + dt/tau ((v_leak - v) + r I)`` (v_leak = 0,
-v_reset = 0) onto Lava's ``u <- u (1 - du) + a_in; v <- v (1 - dv) + u + bias; spike if v > vth;
-v <- 0``: du = 1 (u = a_in), dv = dt/tau, vth = v_threshold, and the input scale dt r / tau
-folded into the incoming Conv weights and bias.
+Layers: the graph's float stages (:func:`edge_shm.graph.simulate.graph_stages`, those the
+numpy simulator steps), one Conv (and LIF) per stage. LIF mapping, the neuron's
+(:meth:`edge_shm.neuro.lif.FloatLIF.lava_params`): the graph's forward-Euler LIF
+``v <- v + dt/tau ((v_leak - v) + r I)`` (v_leak = 0, v_reset = 0) onto Lava's
+``u <- u (1 - du) + a_in; v <- v (1 - dv) + u + bias; spike if v > vth; v <- 0``: du = 1
+(u = a_in), dv = dt/tau, vth = v_threshold, and the input gain dt r / tau
+(``FloatLIF.input_gain``) folded into the incoming Conv weights and bias.
 
 Bias: not in ``bias_mant`` (Lava would add it from step 1, before the layer's first input
 arrives). Each population carries one extra "bias unit" channel that spikes at every step from
@@ -38,12 +41,13 @@ from __future__ import annotations
 import tempfile
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from edge_shm.graph import DeploymentGraph, GraphError
+from edge_shm.graph import DeploymentGraph, GraphError, SequenceTrace
+from edge_shm.graph.simulate import graph_stages
 from edge_shm.neuro.conv import lava_kernel
 
 MESSAGE_BITS = 24  # graded messages for the real-valued first layer
@@ -63,9 +67,7 @@ class LavaLayer:
     graded: bool
     target: str | None = None  # the LIF population, None for the readout
     channels: int = 0  # real channels of the population (without the bias unit)
-    du: float = 1.0
-    dv: float = 1.0
-    vth: float = 1.0
+    lif: dict = field(default_factory=dict)  # the neuron's Lava LIF constants (lava_params)
 
 
 def bias_tap(size_in: int, size_out: int, k: int, s: int, p: int, d: int) -> int:
@@ -81,62 +83,62 @@ def bias_tap(size_in: int, size_out: int, k: int, s: int, p: int, d: int) -> int
 
 
 def plan(graph: DeploymentGraph) -> list[LavaLayer]:
-    """The Lava layers of a graph (numpy only): kernels with bias units, LIF constants."""
+    """The Lava layers of a graph (numpy only): kernels with bias units, and the LIF constants
+    each population's neuron gives (``lava_params``), from the graph's float stages."""
     layers = []
-    for idx, (conv, lif) in enumerate(graph.synapse_chain()):
+    in_shapes, out_shapes = graph.input_shapes(), graph.shapes()
+    chain = zip(graph.synapse_chain(), graph_stages(graph), strict=True)
+    for idx, ((conv, _), stage) in enumerate(chain):
         i = graph.layers.index(conv)
-        c_in, h_in, w_in = graph.input_shapes()[i]
-        c_out, h_out, w_out = graph.shapes()[i]
+        c_in, h_in, w_in = in_shapes[i]
+        c_out, h_out, w_out = out_shapes[i]
         if conv.groups != 1:
             raise GraphError(f"layer {conv.name}: grouped convolutions are not mapped to Lava")
-        scale = 1.0
-        if lif is not None:
-            if not lif.uniform() or lif.scalar("v_leak") != 0 or lif.scalar("v_reset") != 0:
-                raise GraphError(
-                    f"layer {lif.name}: Lava's LIF needs one v_threshold, "
-                    "v_leak = 0 and v_reset = 0 for the whole population"
-                )
-            p = lif.params(graph.dt)
-            scale = float(np.asarray(p.scale).flat[0])
+        lif, scale = {}, 1.0
+        if stage.neuron is not None:
+            try:
+                lif = stage.neuron.lava_params()
+            except ValueError as e:
+                raise GraphError(f"layer {stage.name}: {e}") from None
+            scale = stage.neuron.input_gain
         kh, kw = conv.kernel
         ty = bias_tap(h_in, h_out, kh, conv.stride[0], conv.padding[0], conv.dilation[0])
         tx = bias_tap(w_in, w_out, kw, conv.stride[1], conv.padding[1], conv.dilation[1])
-        kern = np.zeros((c_out + (lif is not None), c_in + 1, kh, kw))
+        kern = np.zeros((c_out + bool(lif), c_in + 1, kh, kw))
         kern[:c_out, :c_in] = scale * conv.weight
         if conv.bias is not None:
             kern[:c_out, c_in, ty, tx] = scale * conv.bias
-        layer = LavaLayer(
-            name=conv.name,
-            weight=lava_kernel(kern),
-            in_shape=(w_in, h_in, c_in + 1),
-            out_shape=(w_out, h_out, kern.shape[0]),
-            stride=conv.stride[::-1],
-            padding=conv.padding[::-1],
-            dilation=conv.dilation[::-1],
-            graded=idx == 0,
+        if lif:
+            kern[c_out, c_in, ty, tx] = 2.0 * lif["vth"]  # keeps the next bias unit firing
+        layers.append(
+            LavaLayer(
+                name=conv.name,
+                weight=lava_kernel(kern),
+                in_shape=(w_in, h_in, c_in + 1),
+                out_shape=(w_out, h_out, kern.shape[0]),
+                stride=conv.stride[::-1],
+                padding=conv.padding[::-1],
+                dilation=conv.dilation[::-1],
+                graded=idx == 0,
+                target=stage.name,
+                channels=c_out if lif else 0,
+                lif=lif,
+            )
         )
-        if lif is not None:
-            vth = lif.scalar("v_threshold")
-            kern[c_out, c_in, ty, tx] = 2.0 * vth  # keeps the next bias unit firing
-            layer.weight = lava_kernel(kern)
-            layer.target, layer.channels = lif.name, c_out
-            layer.du, layer.dv, layer.vth = 1.0, float(np.asarray(p.dv).flat[0]), vth
-        layers.append(layer)
     return layers
 
 
 @dataclass
-class LavaResult:
-    """``prediction`` (T, H, W) forecast, ``readout`` (T, C, H', W') before the output
-    operations, ``spikes`` {layer: (T, C, H, W) bool}, all aligned to the frame index;
-    ``delays`` {layer: steps removed}; ``steps`` run; wall-clock ``seconds``."""
+class LavaResult(SequenceTrace):
+    """A Lava run: the :class:`~edge_shm.graph.trace.SequenceTrace` of every runtime
+    (``prediction`` (T, H, W) forecast, ``spikes`` {layer: (T, C, H, W) bool}, ``readout``
+    (T, C, H', W') before the output operations, all aligned to the frame index; ``v_pre`` is
+    not recorded) plus ``delays`` {layer: steps removed}, the ``steps`` run and wall-clock
+    ``seconds``."""
 
-    prediction: np.ndarray
-    readout: np.ndarray
-    spikes: dict
-    delays: dict
-    steps: int
-    seconds: dict
+    delays: dict = field(default_factory=dict)
+    steps: int = 0
+    seconds: dict = field(default_factory=dict)
 
 
 def run_lava(graph: DeploymentGraph, frames: np.ndarray, sink_dir=None) -> LavaResult:
@@ -176,14 +178,7 @@ def run_lava(graph: DeploymentGraph, frames: np.ndarray, sink_dir=None) -> LavaR
             binary = layer.target is not None
             sink = NpySink(shape=layer.out_shape, buffer=steps, path=files[name], binary=binary)
             if binary:
-                lif = LIF(
-                    shape=layer.out_shape,
-                    du=layer.du,
-                    dv=layer.dv,
-                    vth=layer.vth,
-                    bias_mant=0.0,
-                    name=name,
-                )
+                lif = LIF(shape=layer.out_shape, name=name, **layer.lif)
                 conv.a_out.connect(lif.a_in)
                 lif.s_out.connect(sink.a_in)
                 port = lif.s_out
@@ -214,10 +209,10 @@ def run_lava(graph: DeploymentGraph, frames: np.ndarray, sink_dir=None) -> LavaR
     readout = raw["readout"][depth : depth + n_frames].transpose(0, 3, 2, 1)
     pred = graph.apply_post(readout, frames[:, None])[:, 0]
     return LavaResult(
-        pred,
-        readout,
-        spikes,
-        delays,
-        steps,
-        {"build": t1 - t0, "run": t2 - t1, "total": time.perf_counter() - t0},
+        prediction=pred,
+        spikes=spikes,
+        readout=readout,
+        delays=delays,
+        steps=steps,
+        seconds={"build": t1 - t0, "run": t2 - t1, "total": time.perf_counter() - t0},
     )

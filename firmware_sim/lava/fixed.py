@@ -25,8 +25,10 @@ from pathlib import Path
 
 import numpy as np
 
-from edge_shm.firmware_sim.lava.builder import bias_tap
+from edge_shm.firmware_sim.int_engine import fixed_stages
+from edge_shm.firmware_sim.lava.builder import LavaResult, bias_tap
 from edge_shm.neuro.conv import lava_kernel
+from edge_shm.neuro.fixed_lif import LoihiLIF
 
 
 def _tap_kernel(c_out: int, kh: int, kw: int, tap: tuple[int, int], values) -> np.ndarray:
@@ -35,10 +37,13 @@ def _tap_kernel(c_out: int, kh: int, kw: int, tap: tuple[int, int], values) -> n
     return k
 
 
-def run_lava_fixed(fixed, frames: np.ndarray, sink_dir=None) -> dict:
+def run_lava_fixed(fixed, frames: np.ndarray, sink_dir=None) -> LavaResult:
     """Run a ``loihi`` :class:`~edge_shm.firmware_sim.fixed_graph.FixedGraph` on frames (T, H, W):
-    ``prediction`` (T, H', W'), ``readout`` (T, C, H, W) int64, ``spikes`` {lif: (T, C, H, W)},
-    ``delays``, ``steps``, ``seconds``."""
+    a :class:`~edge_shm.firmware_sim.lava.builder.LavaResult` with ``prediction`` (T, H', W'),
+    ``readout`` (T, C, H, W) int64, ``spikes`` {lif: (T, C, H, W)}, ``delays``, ``steps``,
+    ``seconds`` (also read as items, ``res["readout"]``). The layers are the integer engine's
+    stages (:func:`~edge_shm.firmware_sim.int_engine.fixed_stages`); each LIF takes its
+    neuron's ``lava_params``."""
     from lava.magma.core.run_conditions import RunSteps
     from lava.magma.core.run_configs import Loihi2SimCfg
     from lava.proc.conv.process import Conv
@@ -55,11 +60,15 @@ def run_lava_fixed(fixed, frames: np.ndarray, sink_dir=None) -> dict:
     steps = n_frames + depth
     h, w = frames.shape[1:]
     pix = np.zeros((w, h, 1, steps), np.int64)
-    pix[:, :, 0, :n_frames] = np.rint(np.clip(frames, 0, 1) * fixed.input_scale).transpose(2, 1, 0)
+    if n_frames:
+        pix[:, :, 0, :n_frames] = np.concatenate([fixed.quantize(f) for f in frames]).transpose(
+            2, 1, 0
+        )
+    unit_lif = LoihiLIF(dv=0, vth=0).lava_params()  # fires every step from its first input
     with tempfile.TemporaryDirectory(prefix="edge-shm-lava-sinks.", dir=sink_dir) as tmp:
         port, unit = Source(data=pix).s_out, Source(data=np.ones((w, h, 1, steps), np.int64)).s_out
         files, last = {}, None
-        for j, layer in enumerate(fixed.layers):
+        for j, (layer, stage) in enumerate(zip(fixed.layers, fixed_stages(fixed), strict=True)):
             c_out, c_in, kh, kw = layer.weight.shape
             _, h_in, w_in = layer.in_shape
             _, h_out, w_out = layer.out_shape
@@ -86,16 +95,15 @@ def run_lava_fixed(fixed, frames: np.ndarray, sink_dir=None) -> dict:
             name = layer.lif or "readout"
             files[name] = str(Path(tmp) / f"{name}.npy")
             sink = NpySink(shape=shape, buffer=steps, path=files[name], binary=False)
-            if layer.lif is None:
+            if stage.neuron is None:
                 main.a_out.connect(sink.a_in)
                 bias.a_out.connect(sink.a_in)
             else:
-                lif = LIF(shape=shape, du=4095, dv=int(layer.dv), vth=int(layer.vth),
-                          bias_mant=0, bias_exp=0, name=name)  # fmt: skip
+                lif = LIF(shape=shape, name=name, **stage.neuron.lava_params())
                 main.a_out.connect(lif.a_in)
                 bias.a_out.connect(lif.a_in)
                 lif.s_out.connect(sink.a_in)
-                u = LIF(shape=(w_out, h_out, 1), du=4095, dv=0, vth=0, bias_mant=0, bias_exp=0)
+                u = LIF(shape=(w_out, h_out, 1), **unit_lif)
                 conv(_tap_kernel(1, kh, kw, tap, 1), unit).a_out.connect(u.a_in)
                 port, unit = lif.s_out, u.s_out
             last = sink
@@ -120,22 +128,19 @@ def run_lava_fixed(fixed, frames: np.ndarray, sink_dir=None) -> dict:
     readout = np.rint(raw["readout"][depth : depth + n_frames]).astype(np.int64)
     readout = readout.transpose(0, 3, 2, 1)
     pred = np.stack(
-        [
-            fixed.apply_post(r / fixed.layers[-1].scale, f[None])[0]
-            for r, f in zip(readout, frames, strict=True)
-        ]
+        [fixed.forecast(r, fixed.quantize(f))[0] for r, f in zip(readout, frames, strict=True)]
+    )  # channel 0, as every runtime's SequenceTrace
+    return LavaResult(
+        prediction=pred,
+        spikes=spikes,
+        readout=readout,
+        delays=delays,
+        steps=steps,
+        seconds={"build": t1 - t0, "run": t2 - t1, "total": time.perf_counter() - t0},
     )
-    return {
-        "prediction": pred,
-        "readout": readout,
-        "spikes": spikes,
-        "delays": delays,
-        "steps": steps,
-        "seconds": {"build": t1 - t0, "run": t2 - t1, "total": time.perf_counter() - t0},
-    }
 
 
-def run_fixed(calib_dir, frames: np.ndarray, python=None) -> list[dict]:
+def run_fixed(calib_dir, frames: np.ndarray, python=None) -> list[LavaResult]:
     """Run a calibration folder in Lava fixed_pt on sequences (N, T, H, W), each from a zero
     state: in-process when Lava imports here, else in ``.venv-lava`` (as
     :func:`~edge_shm.firmware_sim.lava.host.run_bundle`)."""
@@ -151,7 +156,7 @@ def run_fixed(calib_dir, frames: np.ndarray, python=None) -> list[dict]:
     return run_child(module, calib_dir, frames, load_fixed_results, python, "Lava fixed_pt run")
 
 
-def load_fixed_results(path) -> list[dict]:
+def load_fixed_results(path) -> list[LavaResult]:
     import json
 
     with np.load(path, allow_pickle=False) as z:
@@ -162,12 +167,14 @@ def load_fixed_results(path) -> list[dict]:
                 k.split("_spikes_", 1)[1]: z[k] for k in z.files if k.startswith(f"{i}_spikes_")
             }
             out.append(
-                {
-                    "prediction": z[f"{i}_prediction"],
-                    "readout": z[f"{i}_readout"],
-                    "spikes": spikes,
-                    **m,
-                }  # fmt: skip
+                LavaResult(
+                    prediction=z[f"{i}_prediction"],
+                    spikes=spikes,
+                    readout=z[f"{i}_readout"],
+                    delays=m["delays"],
+                    steps=m["steps"],
+                    seconds=m["seconds"],
+                )
             )
     return out
 

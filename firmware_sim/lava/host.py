@@ -137,12 +137,12 @@ def load_results(path):
             }
             runs.append(
                 LavaResult(
-                    f[f"{i}_prediction"],
-                    f[f"{i}_readout"],
-                    spikes,
-                    m["delays"],
-                    m["steps"],
-                    m["seconds"],
+                    prediction=f[f"{i}_prediction"],
+                    spikes=spikes,
+                    readout=f[f"{i}_readout"],
+                    delays=m["delays"],
+                    steps=m["steps"],
+                    seconds=m["seconds"],
                 )
             )
     return runs

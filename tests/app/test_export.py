@@ -89,9 +89,11 @@ def test_int8_variant_adds_the_quantised_graph(tiny_spiking_run, tiny_library, t
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"target": "tflite"}, "unknown export target 'tflite'; choose one of onnx, nir, lava"),
+        ({"target": "tflite"}, "unknown export target 'tflite'; choose one of onnx, nir, lava, c"),
         ({"target": "nir", "int8": "lib.h5"}, "--int8 is for --target onnx, not nir"),
-        ({"fixed_point": "calib"}, "--fixed-point is for --target lava, not onnx"),
+        ({"fixed_point": "calib"}, "--fixed-point is for --target lava or c, not onnx"),
+        ({"target": "c"}, "--target c takes --fixed-point"),
+        ({"target": "lava", "device": "mcu-512k"}, "--device is for --target c, not lava"),
         ({"consumer": "norse"}, "--for is for --target nir, not onnx"),
         ({"target": "lava-fixed"}, "--target lava-fixed takes --fixed-point"),
         ({}, "run: not a run directory"),
@@ -143,20 +145,62 @@ def test_a_new_target_is_one_more_row(tiny_spiking_run, tmp_path):
 
 
 def test_registry_rows_and_variants():
-    assert TARGET_NAMES == ("onnx", "nir", "lava")
+    assert TARGET_NAMES == ("onnx", "nir", "lava", "c")
     for row in TARGETS.values():
         assert callable(row.write) and callable(row.describe)
         assert row.verification.sequences >= 1 and callable(row.verification.run)
         assert row.base in TARGET_NAMES
-        assert (row.flag is None) == (row.variant_of is None)
+        assert row.variant_of is None or row.flag is not None
     assert {r.name: r.flag for r in TARGETS.values() if r.flag} == {
         "onnx-int8": "--int8",
         "lava-fixed": "--fixed-point",
+        "c": "--fixed-point",  # not a variant: the C target always takes a calibration
     }
     assert TARGETS["lava-fixed"].record(ExportOptions(variant_input="c")) == {
         "fixed_point": True,
         "calibration": "c",
     }
+
+
+@pytest.mark.parametrize("precision", ["int8", "loihi"])
+def test_c_firmware_round_trip(tiny_spiking_run, tiny_library, tmp_path, precision):
+    """Calibrate, export as C (verified on the host against the integer engine), then the
+    C firmware and the integer engine give the same forecasts through simulate."""
+    from edge_shm.app.calibrate import CalibrationRequest, calibrate_run
+
+    calib, fw = tmp_path / "calib", tmp_path / "fw"
+    calibrate_run(CalibrationRequest(tiny_spiking_run, tiny_library, precision, calib, 2))
+    notes = []
+    result = export_run(
+        ExportRequest(tiny_spiking_run, "c", fw, fixed_point=calib), note=notes.append
+    )
+    assert result.artefact == f"C99 firmware tree ({precision}; linker script for mcu-512k)"
+    ver = result.report["verification"]
+    assert ver["ok"] and ver["spikes_differ"] == 0 and ver["spikes_compared"] > 0
+    assert ver["readout_values_differ"] == 0 and ver["forecast_values_differ"] == 0
+    assert notes[-1].startswith("C on the host vs integer engine: 0 of ")
+    manifest = read_json(fw / "firmware.json")
+    assert manifest["precision"] == precision and manifest["frame_shape"] == [16, 20]
+    assert manifest["device"] == {"name": "mcu-512k", "ram_B": 524288, "flash_B": 2097152}
+    sims = {
+        b: simulate_run(SimulateRequest(fw, tiny_library, tmp_path / b, backend=b))
+        for b in ("c", "int")
+    }
+    assert sims["c"].measured["host_step_ms"]["mean"] > 0 and sims["int"].measured == {}
+    got, want = (np.load(tmp_path / b / "predictions.npy") for b in ("c", "int"))
+    assert np.array_equal(got, want)
+
+
+def test_c_firmware_needs_a_calibration_of_the_same_run(
+    tiny_spiking_run, tiny_snn_run, tiny_library, tmp_path
+):
+    from edge_shm.app.calibrate import CalibrationRequest, calibrate_run
+
+    calib = tmp_path / "calib"
+    calibrate_run(CalibrationRequest(tiny_spiking_run, tiny_library, "int8", calib, 2))
+    with pytest.raises(UserError, match="calibrated from another run"):
+        export_run(ExportRequest(tiny_snn_run, "c", tmp_path / "fw", fixed_point=calib))
+    assert not (tmp_path / "fw").exists()
 
 
 def test_fixed_point_refuses_a_non_spiking_model():

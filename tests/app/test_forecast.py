@@ -98,7 +98,7 @@ def test_a_calibration_says_what_it_was_made_for(calib):
 def test_pairs_that_do_not_go_together(path, backend, words):
     with pytest.raises(UserError, match=words.replace("(", r"\(")):
         open_forecaster(path, backend)
-    assert on_site_backends() == ("torch", "onnx", "nir", "lava", "int")
+    assert on_site_backends() == ("torch", "onnx", "nir", "lava", "int", "c")
 
 
 def _recorder():

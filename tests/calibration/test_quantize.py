@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 
 from edge_shm.calibration.calibrate import mantissa_exponent, quantize
-from edge_shm.firmware_sim.int_engine import decay, lif_int8, lif_loihi, scatter_conv
+from edge_shm.firmware_sim.int_engine import scatter_conv
 from edge_shm.neuro.conv import conv2d
+from edge_shm.neuro.fixed_lif import Int8LIF, LoihiLIF, decay
 
 pytestmark = pytest.mark.fast
 
@@ -37,10 +38,11 @@ def test_two_neurons_by_hand_match_lavas_fixed_point_arithmetic():
     towards zero (-53 -> -26, where a floor would give -27); neuron 1 spikes at step 2."""
     w = np.array([[100, -103], [50, 80]])
     inputs = [[1, 0], [0, 1]] + [[0, 0]] * 7
-    v, vs, ss = np.zeros(2, np.int64), [], []
+    neuron = LoihiLIF(dv=2048, vth=100)
+    state, vs, ss = neuron.initial_state((2,)), [], []
     for x in inputs:
-        v, s = lif_loihi(v, w @ np.array(x), dv=2048, vth=100)
-        vs.append(v.tolist())
+        s, _, state = neuron.step(w @ np.array(x), state)
+        vs.append(state.v.tolist())
         ss.append(s.tolist())
     assert [row[0] for row in vs] == [6400, -3392, -1696, -848, -424, -212, -106, -53, -26]
     assert [row[1] for row in vs[:3]] == [3200, 0, 0]  # 1600 + 80 * 64 = 6720 > 6400: spike
@@ -49,10 +51,10 @@ def test_two_neurons_by_hand_match_lavas_fixed_point_arithmetic():
 
 
 def test_int8_neuron_saturates_its_int16_membrane():
-    v, s = lif_int8(
-        np.array([0, 30000]), np.array([10**9, 0]), dv=0, vth=40000, multiplier=1, shift=1
-    )
-    assert v.tolist() == [32767, 30000] and not s.any()
+    neuron = Int8LIF(dv=0, vth=40000, multiplier=1, shift=1)
+    state = neuron.initial_state((2,))._replace(v=np.array([0, 30000]))
+    s, _, state = neuron.step(np.array([10**9, 0]), state)
+    assert state.v.tolist() == [32767, 30000] and not s.any()
 
 
 @pytest.mark.parametrize("stride,padding,dilation", [(1, 1, 1), (2, 1, 1), (1, 2, 2), (2, 4, 4)])

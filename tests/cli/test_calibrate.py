@@ -120,13 +120,13 @@ def test_profile_with_a_calibration_reports_deployed_memory(
     assert rc == 0
     dep = read_json(out / "profile.json")["run"]["deployed"]
     n = (16 + 4 + 16) * 96 * 132
-    assert dep["target"] == "loihi" and dep["memory_B"]["state"] == 6 * n  # u and v, 24 bit
+    assert dep["target"] == "loihi" and dep["memory_B"]["state"] == 3 * n  # v, 24 bit
     assert dep["synaptic_ops_per_forecast"] > 0
     assert "Deployed precision" in (out / "profile.md").read_text()
     budget = read_json(out / "profile.json")["memory_budget"]
     assert budget["precision"] == "deployed loihi"
     state = next(ln for ln in budget["lines"] if ln["line"].startswith("persistent state"))
-    assert state["bytes"] == 6 * n
+    assert state["bytes"] == 3 * n
     capsys.readouterr()
     args = ["profile", str(snn_run_dir), "-d", "loihi2", "-l", str(crack_lib_path)]
     assert main([*args, "--calibration", str(calibs["loihi"]), "-o", str(tmp_path / "p2")]) == 2

@@ -20,8 +20,8 @@ CALIB = FIXTURES / "calibration_v2"
 
 
 def test_the_tables():
-    assert list(BACKENDS) == ["onnx", "nir", "lava", "int", "lava-fixed"]
-    assert set(KINDS) == {"onnx", "nir", "bundle", "calibration"}
+    assert list(BACKENDS) == ["onnx", "nir", "lava", "int", "lava-fixed", "c", "cortex-m4"]
+    assert set(KINDS) == {"onnx", "nir", "bundle", "calibration", "firmware"}
     for b in BACKENDS.values():
         assert set(b.default_for) <= set(b.kinds) <= set(KINDS) and b.title
         assert b.open is not None or b.run is not None
@@ -52,7 +52,9 @@ def test_defaults_and_refusals():
         "int",
     ]
     assert choose_backend("bundle", "nir") == "nir"
-    with pytest.raises(UserError, match="unknown backend 'c'; choose one of onnx, nir, lava"):
+    with pytest.raises(UserError, match="unknown backend 'tflm'; choose one of onnx, nir, lava"):
+        choose_backend("onnx", "tflm")
+    with pytest.raises(UserError, match="a onnx artefact cannot run on the c backend"):
         choose_backend("onnx", "c")
     with pytest.raises(UserError, match="a onnx artefact cannot run on the int backend"):
         choose_backend("onnx", "int")
@@ -75,20 +77,20 @@ def test_the_nir_simulator_runs_an_onnx_exports_twin_alike():
 
 @pytest.fixture
 def c_row():
-    """A runtime that runs a calibration on whole sequences (as a compiled C engine would),
-    here the integer engine's behind another name; removed again after the test."""
+    """A runtime that runs a calibration on whole sequences (as another compiled engine
+    would), here the integer engine's behind another name; removed again after the test."""
     int_row = BACKENDS["int"]
-    row = Backend("c", ("calibration",), run=int_row.run, trace=int_row.trace, title="C")
+    row = Backend("other", ("calibration",), run=int_row.run, trace=int_row.trace, title="C")
     add_backend(row)
     yield row
-    del BACKENDS["c"]
+    del BACKENDS["other"]
 
 
 def test_a_new_runtime_is_one_row(c_row):
     frames = np.load(V01 / "held_out.npy")[:1]
-    got = run_artefact("calibration", CALIB, choose_backend("calibration", "c"), frames)
+    got = run_artefact("calibration", CALIB, choose_backend("calibration", "other"), frames)
     assert np.array_equal(got, np.load(CALIB / "expected.npy"))
-    spikes = BACKENDS["c"].trace("calibration", CALIB, frames)[0]["spikes"]
+    spikes = BACKENDS["other"].trace("calibration", CALIB, frames)[0]["spikes"]
     assert sorted(spikes) == ["lif1", "lif2", "lif3"] and spikes["lif1"].shape[0] == 8
     with pytest.raises(ValueError, match="exists"):
         add_backend(c_row)

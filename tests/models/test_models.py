@@ -103,7 +103,7 @@ def test_lif_decay_and_threshold_match_the_paper():
 @pytest.mark.fast
 def test_capabilities_are_declared_not_guessed():
     assert build_model("snn").capabilities.spiking
-    assert set(build_model("snn").capabilities.targets) == {"onnx", "nir", "lava"}
+    assert set(build_model("snn").capabilities.targets) == {"onnx", "nir", "lava", "c"}
     lstm = build_model("lstm", height=8, width=8)
     assert not lstm.capabilities.spiking and lstm.capabilities.targets == ("onnx",)
     assert lstm.blocker("nir") == "layer rnn1 (LSTM) has no nir equivalent"
