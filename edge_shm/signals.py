@@ -9,11 +9,14 @@ then prints one line and exits with 128 + the signal's number (130, 143, 129).
 from __future__ import annotations
 
 import _thread
+import atexit
+import os
 import signal
 import sys
 import threading
 
 NAMES = {signal.SIGINT: "SIGINT", signal.SIGTERM: "SIGTERM", signal.SIGHUP: "SIGHUP"}
+STOP_CODES = frozenset(128 + sig for sig in NAMES)  # the exit codes of a stopped command
 received: int | None = None  # the last signal that stopped the program
 _hook_before = None  # sys.unraisablehook before install()
 
@@ -96,3 +99,20 @@ def describe(signum: int) -> str:
     if signum == signal.SIGINT:
         return "interrupted"
     return f"stopped by {NAMES.get(signum, signum)}"
+
+
+def exit_stopped(code: int) -> None:
+    """End the process with ``code`` (128 + the signal) once a stop has been reported.
+
+    CPython remembers a KeyboardInterrupt that once escaped code run through ``PyRun_String``
+    (extension modules may run code that way while imported) and ends a ``python -m`` program
+    killed by SIGINT at exit, whatever its exit code: a Ctrl-C landing there would end the
+    command with -2 instead of 130. The exit handlers (temporary folders) still run."""
+    finished()
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)

@@ -62,3 +62,28 @@ def test_a_stop_swallowed_by_a_finaliser_is_raised_again():
         assert signals.received == signal.SIGTERM
     finally:
         signals.restore(before)
+
+
+def test_a_stopped_command_exits_130_even_after_an_interrupt_escaped_c_code(tmp_path):
+    """CPython marks a KeyboardInterrupt that escapes ``PyRun_String`` (code that extension
+    modules may run while imported) as unhandled for good; a program run with ``-m`` (as
+    ``python -m edge_shm``) then ends killed by SIGINT whatever its exit code. The CLI must
+    still exit 130 (CI saw -2)."""
+    import subprocess
+    import sys
+
+    (tmp_path / "stopped_cli.py").write_text(
+        "import ctypes, sys\n"
+        "import edge_shm.cli.main\n"
+        "cli = sys.modules['edge_shm.cli.main']\n"
+        "ctypes.pythonapi.PyRun_SimpleString(b'raise KeyboardInterrupt')\n"
+        "def interrupted(**kwargs):\n"
+        "    raise KeyboardInterrupt\n"
+        "cli.app = interrupted\n"
+        "sys.argv = ['edge-shm', 'models']\n"
+        "sys.exit(cli.main())\n"
+    )
+    cmd = [sys.executable, "-m", "stopped_cli"]
+    res = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True)
+    assert res.returncode == 130, res.stderr
+    assert res.stderr.strip().splitlines()[-1] == "error: interrupted", res.stderr

@@ -47,17 +47,21 @@ _register()
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; turn user errors, usage errors and interrupts into one line."""
-    before = signals.install()
+    before: dict = {}
     try:
-        return _main(argv)
+        code = _main(argv, before)
     finally:
         if argv is not None:  # called in-process (tests, scripts): leave the caller's handlers
             signals.restore(before)
+    if argv is None and code in signals.STOP_CODES:
+        signals.exit_stopped(code)
+    return code
 
 
-def _main(argv: list[str] | None) -> int:
+def _main(argv: list[str] | None, before: dict) -> int:
     words = sys.argv[1:] if argv is None else list(argv)
     try:
+        before.update(signals.install())  # inside the try: a Ctrl-C may land while it runs
         failures.check_launch(words)
         note_slashed(words)
         rc = app(args=argv, standalone_mode=False)
