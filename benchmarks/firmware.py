@@ -323,7 +323,7 @@ def run(ctx) -> str:
         f"({os.cpu_count()} cores; other jobs share the machine, so times are indicative).",
         "",
         "Step times per frame (ms): C = `run_host`'s `step_ns` (`esf_step` + `esf_forecast`, "
-        "timed inside the C harness, gcc -O2, one thread), median over "
+        "timed inside the C harness, gcc -O3, one thread), median over "
         f"{REPEATS} runs of the mean over frames; C whole call = the `run_host` call (process, "
         "files, decoding) per frame; Python = `IntEngine(fixed).step`, mean over frames; ONNX "
         "= `OnnxStepper.step` of `edge-shm export RUN --target onnx` (dense float), default "

@@ -20,28 +20,18 @@ from pathlib import Path
 
 import numpy as np
 
-from edge_shm.errors import UserError
 from edge_shm.export.fixed_point import FILES
 
 DEFAULT_DEVICE = "mcu-512k"
 
 
 def prepare(job):
-    """The calibrated graph of ``--fixed-point``, refused in one line when the model is not
-    spiking or the calibration was made from other weights."""
-    from edge_shm.firmware_sim.fixed_graph import FixedGraph
-
-    model, calib_dir = job.model, job.options.variant_input
-    if not model.capabilities.spiking:
-        raise UserError(
-            f"model {model.name!r} is not a spiking network: --target c needs a calibrated "
-            "spiking run"
-        )
-    fixed = FixedGraph.load(calib_dir)
-    if fixed.run_sha256 != job.config.get("weights_sha256"):
-        raise UserError(f"{calib_dir}: calibrated from another run (its weights differ)")
+    """The calibrated graph of ``--fixed-point`` (:func:`fixed_point.calibrated_graph`),
+    refused in one line when the C generator cannot express one of its layers."""
+    from edge_shm.export.fixed_point import calibrated_graph
     from edge_shm.firmware_sim.c.generate import check_supported
 
+    fixed = calibrated_graph(job, "--target c")
     check_supported(fixed)
     return fixed
 

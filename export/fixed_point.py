@@ -25,24 +25,30 @@ VERIFY_SEQUENCES = 2
 FILES = ("calibration.json", "tensors.npz", "calibration.md")
 
 
-def prepare(job):
+def calibrated_graph(job, flag: str):
     """The calibrated graph of ``job.options.variant_input``, refused in one line when the
-    model is not spiking, the calibration was made from other weights or is not for Loihi."""
+    model is not spiking or the calibration was made from other weights (``flag`` names the
+    option in the message)."""
     from edge_shm.firmware_sim.fixed_graph import FixedGraph
 
     model, calib_dir = job.model, job.options.variant_input
     if not model.capabilities.spiking:
         raise UserError(
-            f"model {model.name!r} is not a spiking network: --fixed-point needs a calibrated "
-            "spiking run"
+            f"model {model.name!r} is not a spiking network: {flag} needs a calibrated spiking run"
         )
     fixed = FixedGraph.load(calib_dir)
     if fixed.run_sha256 != job.config.get("weights_sha256"):
         raise UserError(f"{calib_dir}: calibrated from another run (its weights differ)")
+    return fixed
+
+
+def prepare(job):
+    """:func:`calibrated_graph`, refused in one line unless the calibration is for Loihi."""
+    fixed = calibrated_graph(job, "--fixed-point")
     if fixed.target != "loihi":
         raise UserError(
-            f"{calib_dir}: an {fixed.target} calibration runs on the integer engine, not in "
-            "Lava; calibrate with --target loihi"
+            f"{job.options.variant_input}: an {fixed.target} calibration runs on the integer "
+            "engine, not in Lava; calibrate with --target loihi"
         )
     return fixed
 

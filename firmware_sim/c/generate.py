@@ -61,6 +61,22 @@ def accumulator_bound(fixed) -> int:
     return bound
 
 
+def requant_fits_int32(fixed) -> bool:
+    """Whether every int8 layer's requantisation ``(sum + b) M + 2^(shift - 1)`` stays within
+    int32 for any input (then the device computes it in 32 bits, no saturation reached)."""
+    if fixed.target == "loihi":
+        return False
+    for i, layer in enumerate(fixed.layers):
+        if not layer.lif:
+            continue
+        in_max = fixed.input_scale if i == 0 else 1
+        per_out = np.abs(layer.weight).reshape(layer.weight.shape[0], -1).sum(axis=1) * in_max
+        a = int(per_out.max()) + int(np.abs(layer.bias).max(initial=0))
+        if a * int(layer.multiplier) + (1 << (int(layer.shift) - 1)) > INT32_MAX:
+            return False
+    return True
+
+
 def out_map(fixed) -> np.ndarray:
     """For each forecast value (C', H', W', flattened) the index of the readout value (HWC
     order) it reads: the depth-to-space operations applied to an index array."""
@@ -140,6 +156,7 @@ def model_sources(fixed) -> dict[str, str]:
         f"typedef {acc_t} esf_acc_t; /* accumulators: largest sum {accumulator_bound(fixed)} */",
         f"typedef {v_t} esf_v_t;     /* membrane storage: ESF_V_BYTES per neuron */",
         f"#define ESF_V_BYTES {v_bytes}",
+        f"#define ESF_REQUANT32 {int(requant_fits_int32(fixed))} /* int8: a M + half fits int32 */",
         "",
         "typedef struct {",
         "    int32_t c_in, h_in, w_in, c_out, h_out, w_out;",

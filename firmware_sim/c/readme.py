@@ -50,7 +50,7 @@ with ESF_READOUT_SCALE = {manifest["readout_scale"]!r} (model.h).
 
 ## Build
 
-    cc -std=c99 -O2 -o esf_host engine.c model.c harness.c io_host.c
+    cc -std=c99 -O3 -o esf_host engine.c model.c harness.c io_host.c
     arm-none-eabi-gcc -mcpu=cortex-m4 -mthumb -mfloat-abi=soft -O2 -nostartfiles \\
         --specs=nano.specs -Wl,--gc-sections -T cortex_m4.ld -o esf_m4.elf \\
         engine.c model.c harness.c io_semihosting.c startup.c

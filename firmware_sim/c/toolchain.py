@@ -21,7 +21,7 @@ from edge_shm.errors import UserError
 
 HOST_SOURCES = ("engine.c", "model.c", "harness.c", "io_host.c")
 M4_SOURCES = ("engine.c", "model.c", "harness.c", "io_semihosting.c", "startup.c")
-HOST_FLAGS = ("-std=c99", "-O2", "-Wall", "-Wextra", "-pedantic")
+HOST_FLAGS = ("-std=c99", "-O3", "-Wall", "-Wextra", "-pedantic")
 M4_FLAGS = (
     "-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=soft", "-O2", "-std=gnu99", "-Wall",
     "-ffunction-sections", "-fdata-sections", "-nostartfiles", "--specs=nano.specs",

@@ -22,6 +22,7 @@ static uint32_t synaptic_ops;
 
 #define MAX24 (1L << 23)
 
+#if ESF_LOIHI
 static int32_t wrap24(int64_t x) {
     uint32_t u = (uint32_t)((uint64_t)x & 0xFFFFFFu);
     return (int32_t)(u ^ 0x800000u) - (int32_t)0x800000;
@@ -31,11 +32,25 @@ static int32_t wrap_u(int32_t x) { /* Lava LIF's single conditional wrap of the 
     int32_t y = x > MAX24 ? x - 2 * MAX24 : x;
     return y <= -MAX24 ? x + 2 * MAX24 : y;
 }
+#endif
 
+/* Signed right shifts are arithmetic (floor) on every compiler this tree supports (gcc and
+ * clang define it); the engine relies on it to stay branch-free. */
+#if (-1 >> 1) != -1
+#error "this engine needs arithmetic right shifts of negative integers"
+#endif
+
+#if ESF_LOIHI
 static int64_t decay(int64_t v, int32_t dv) { /* trunc0(v (4096 - dv) / 4096) */
     int64_t p = v * (int64_t)(4096 - dv);
-    return p >= 0 ? (p >> 12) : -((-p) >> 12);
+    return (p + ((p >> 63) & 4095)) >> 12;
 }
+#else
+static int32_t decay(int32_t v, int32_t dv) { /* the same; |v| < 2^15 keeps p within int32 */
+    int32_t p = v * (4096 - dv);
+    return (p + ((p >> 31) & 4095)) >> 12;
+}
+#endif
 
 static int64_t clip64(int64_t x, int64_t lo, int64_t hi) { return x < lo ? lo : (x > hi ? hi : x); }
 
@@ -53,9 +68,9 @@ static void store_v(esf_v_t *m, uint32_t i, int32_t v) {
     p[2] = (uint8_t)(u >> 16);
 }
 #else
-static int64_t floor_shift(int64_t t, int s) { /* floor(t / 2^s), portable for t < 0 */
-    return t >= 0 ? (t >> s) : ~((~t) >> s);
-}
+#if !ESF_REQUANT32
+static int64_t floor_shift(int64_t t, int s) { return t >> s; } /* floor(t / 2^s) */
+#endif
 #define load_v(m, i) ((int32_t)(m)[i])
 #define store_v(m, i, x) ((m)[i] = (esf_v_t)(x))
 #endif
@@ -65,7 +80,7 @@ static int64_t floor_shift(int64_t t, int s) { /* floor(t / 2^s), portable for t
  * column they reach falls below the band or the frame, since it falls as ky and kx grow. */
 static void scatter(const esf_layer_t *L, int32_t ci, int32_t iy, int32_t ix, int32_t val,
                     int32_t y0, int32_t y1) {
-    const int32_t scaled = val * (int32_t)(1L << L->w_shift), c_out = L->c_out;
+    const int32_t c_out = L->c_out; /* weights unscaled: finish_band applies 2^w_shift */
     const int32_t ymask = (1 << L->sy_shift) - 1, xmask = (1 << L->sx_shift) - 1;
     for (int32_t ky = 0; ky < L->kh; ky++) {
         int32_t ny = iy + L->py - ky * L->dy;
@@ -82,12 +97,15 @@ static void scatter(const esf_layer_t *L, int32_t ci, int32_t iy, int32_t ix, in
             if (nx & xmask) continue;
             int32_t ox = nx >> L->sx_shift;
             if (ox >= L->w_out) continue;
-            const int8_t *w = wk + kx * c_out;
-            esf_acc_t *a = row + ox * c_out;
-            if (scaled == 1)
-                for (int32_t co = 0; co < c_out; co++) a[co] += w[co];
-            else
-                for (int32_t co = 0; co < c_out; co++) a[co] += (esf_acc_t)w[co] * scaled;
+            const int8_t *restrict w = wk + kx * c_out;
+            esf_acc_t *restrict a = row + ox * c_out;
+            if (val == 1) {
+                int32_t co = 0;
+                for (; co + 8 <= c_out; co += 8) /* eight at once: vectorised on the host */
+                    for (int32_t k = 0; k < 8; k++) a[co + k] += w[co + k];
+                for (; co < c_out; co++) a[co] += w[co];
+            } else
+                for (int32_t co = 0; co < c_out; co++) a[co] += (esf_acc_t)w[co] * val;
             synaptic_ops += (uint32_t)c_out;
         }
     }
@@ -129,11 +147,15 @@ static void finish_band(const esf_layer_t *L, int32_t y0, int32_t y1) {
     uint8_t *const bits = L->spikes;
     uint32_t i = (uint32_t)y0 * (uint32_t)L->w_out * (uint32_t)c_out;
     const esf_acc_t *acc = esf_scratch;
+#if ESF_LOIHI
+    /* Loihi weights are mantissa 2^w_shift; the scaled sums fit esf_acc_t (generate.py) */
+    const esf_acc_t scale = (esf_acc_t)1 << L->w_shift;
+#endif
     if (vm == 0) {
         for (int32_t p = 0; p < pixels; p++)
             for (int32_t co = 0; co < c_out; co++, i++, acc++)
 #if ESF_LOIHI
-                esf_readout_buf[i] = wrap24(*acc) + bias[co];
+                esf_readout_buf[i] = wrap24(*acc * scale) + bias[co];
 #else
                 esf_readout_buf[i] = (int32_t)clip64((int64_t)*acc + bias[co], INT32_MIN, INT32_MAX);
 #endif
@@ -141,31 +163,42 @@ static void finish_band(const esf_layer_t *L, int32_t y0, int32_t y1) {
     }
 #if ESF_LOIHI
     const int64_t vth = (int64_t)L->vth * 64;
+#elif ESF_REQUANT32
+    const int32_t vth = L->vth, multiplier = L->multiplier, half = (int32_t)1 << (L->shift - 1);
+    const int shift = (int)L->shift;
 #else
     const int64_t vth = L->vth, multiplier = L->multiplier, half = (int64_t)1 << (L->shift - 1);
     const int shift = (int)L->shift;
 #endif
+    /* the spike bits of the byte in progress; a band starting inside a byte keeps the bits
+     * below it, written by the band before */
+    uint8_t byte = (uint8_t)(bits[i >> 3] & ((1u << (i & 7u)) - 1u));
     for (int32_t p = 0; p < pixels; p++) {
         for (int32_t co = 0; co < c_out; co++, i++, acc++) {
 #if ESF_LOIHI
-            int32_t a = wrap24(*acc) + bias[co];
+            int32_t a = wrap24(*acc * scale) + bias[co];
             int64_t v = clip64(decay(load_v(vm, i), dv) + wrap_u(a * 64), -(MAX24 - 1), MAX24 - 1);
+#elif ESF_REQUANT32 /* the generator proved that neither sum saturates nor t leaves int32 */
+            int32_t t = (int32_t)(*acc + bias[co]) * multiplier + half;
+            int32_t v = decay(load_v(vm, i), dv) + (t >> shift);
+            v = v < INT16_MIN ? INT16_MIN : (v > INT16_MAX ? INT16_MAX : v);
 #else
             int32_t a = (int32_t)clip64((int64_t)*acc + bias[co], INT32_MIN, INT32_MAX);
             int64_t t = (int64_t)a * multiplier + half;
             int64_t v = clip64(decay(load_v(vm, i), dv) + floor_shift(t, shift), INT16_MIN,
                                INT16_MAX);
 #endif
-            const uint8_t bit = (uint8_t)(1u << (i & 7u));
-            if (v > vth) {
-                store_v(vm, i, 0);
-                bits[i >> 3] |= bit;
-            } else {
-                store_v(vm, i, (int32_t)v);
-                bits[i >> 3] &= (uint8_t)~bit;
+            const uint32_t spike = v > vth;
+            store_v(vm, i, spike ? 0 : (int32_t)v);
+            byte |= (uint8_t)(spike << (i & 7u));
+            if ((i & 7u) == 7u) {
+                bits[i >> 3] = byte;
+                byte = 0;
             }
         }
     }
+    if (i & 7u) /* a band that ends inside a byte: keep the bits of the next band's neurons */
+        bits[i >> 3] = (uint8_t)((bits[i >> 3] & (0xFFu << (i & 7u))) | byte);
 }
 
 void esf_reset(void) {

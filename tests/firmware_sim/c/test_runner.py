@@ -41,6 +41,28 @@ def test_base_snn_on_the_host_equals_the_engine_in_every_spiking_layer(base_fw, 
     assert all(r["synaptic_ops"].min() > 0 and r["step_ns"].min() > 0 for r in results)
 
 
+def test_int8_requantisation_in_64_bits_equals_the_engine(base_fw, held_out, tmp_path):
+    """Where the generator cannot prove that int8's requantisation stays within int32, the
+    engine computes it in 64 bits (``ESF_REQUANT32 0``): the same bits."""
+    from edge_shm.firmware_sim.c import generate
+
+    fixed = FixedGraph.load(base_fw)
+    if fixed.target != "int8":
+        pytest.skip("int8 only")
+    assert generate.requant_fits_int32(fixed)  # the 32-bit path is the one the others test
+    mp = pytest.MonkeyPatch()
+    mp.setattr(generate, "requant_fits_int32", lambda fixed: False)
+    try:
+        generate.write_firmware(fixed, tmp_path, 512 * 1024, 2 * 1024**2, "mcu-512k")
+    finally:
+        mp.undo()
+    for name in ("calibration.json", "tensors.npz"):
+        (tmp_path / name).write_bytes((base_fw / name).read_bytes())
+    assert "#define ESF_REQUANT32 0" in (tmp_path / "model.h").read_text()
+    frames = held_out[:1]
+    assert_same_as_engine(tmp_path, frames, runner.run_host(tmp_path, frames))
+
+
 def test_shipped_forecaster_on_the_cortex_m4_equals_the_engine(shipped_fw, held_out, cross_tools):
     frames = held_out[:1]
     results = runner.run_m4(shipped_fw, frames)
