@@ -82,11 +82,11 @@ def train_run(request: TrainRequest, progress: Stages = quiet, note: Note = no_n
     from edge_shm.runs import run_output
     from edge_shm.training import train
     from edge_shm.training.distributed import is_main_process, resolve_device, teardown
-    from edge_shm.training.loop import training_data
+    from edge_shm.training.loop import Precision, training_data
 
     config = request.config
     config.check()
-    resolve_device(request.device)
+    Precision(config.amp, resolve_device(request.device))  # --amp off CUDA: refused at once
     plan_outputs([run_output(request.output, request.resume)], [request.library])
     most = 4 * (os.cpu_count() or 1)  # worker processes only read windows; more only use RAM
     workers = request.workers

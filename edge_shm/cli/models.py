@@ -9,6 +9,7 @@ from edge_shm import signals
 from edge_shm.app import evaluate as scoring
 from edge_shm.app import train as training
 from edge_shm.console import progress_bar, stdout
+from edge_shm.errors import UserError
 
 
 def register(app: typer.Typer) -> None:
@@ -24,25 +25,57 @@ def models() -> None:
     stdout.print(models_table(training.model_catalog()))
 
 
+def parse_json_object(text: str, flag: str) -> dict:
+    """A command-line JSON object, or a one-line error naming ``flag``."""
+    import json
+
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise UserError(f"{flag}: not JSON ({e.msg} at character {e.pos})") from None
+    if not isinstance(value, dict):
+        raise UserError(f"{flag} must be a JSON object, e.g. '{{\"hidden\": [32, 32]}}'")
+    return value
+
+
 def train(
     model: str = Option("snn", "--model", "-m", help="A registered model (snn, lstm...)."),
     library: Path = Option(..., "--library", "-l", help="Library file (.h5)."),
     output: Path = Option(..., "-o", "--output", help="Run directory."),
     epochs: int = Option(10, help="Epochs (total, counting resumed ones)."),
-    batch_size: int = Option(32, help="Windows per batch."),
-    lr: float = Option(1e-3, help="Adam learning rate."),
+    batch_size: int = Option(None, help="Windows per batch (default 32; 16 under --recipe "
+                             "reference)."),
+    lr: float = Option(1e-3, help="Adam learning rate (the peak of a schedule)."),
     seed: int = Option(0, help="Seed of initialisation and shuffling."),
     loss: str = Option("mse", help="mse (the paper's), weighted (band around cracks x(1+w)) or "
                        "growth (band around the new crack pixels x(1+w))."),
     crack_weight: float = Option(10.0, help="w of the weighted and growth losses."),
     crack_pixel_weight: float = Option(1.0, help="Factor on the error of true crack pixels "
                                        "(> 1: draw uncertain tips)."),
-    schedule: str = Option("constant", help="Learning rate: constant or cosine (to 0)."),
+    schedule: str = Option(None, help="Learning rate per epoch: constant, cosine (to 0) or "
+                           "warmup-cosine (the reference's). Default constant; warmup-cosine "
+                           "under --recipe reference."),
+    recipe: str = Option("paper", help="Training recipe of the Turing sequence models (stclif, "
+                         "convlstm, predrnnpp, simvp). paper: this package's (scheduled sampling "
+                         "from 1 to 0 over the first half of the epochs). reference: the STCLIF "
+                         "authors' OpenSTL code: batch 16, 10 warm-up epochs from 1e-5 to --lr "
+                         "then a cosine to 1e-5, scheduled sampling 1 - 2e-5 k at update k "
+                         "(0 from update 50,000), STCLIF with gradient_detach, SimVP with "
+                         "OpenSTL's initialisation. --batch-size and --schedule given explicitly "
+                         "override it; --epochs stays yours (their README trains 500). "
+                         "config.json records what was used."),
+    amp: bool = Option(False, "--amp", help="Mixed precision on CUDA: bf16 where the GPU has it, "
+                       "else fp16 with gradient scaling; refused on CPU. metrics.json records "
+                       "it per epoch; a run resumes with or without it."),
     max_windows: int = Option(None, help="Use at most this many training windows."),
     resume: bool = Option(True, help="Continue a run directory with the same settings."),
     device: str = Option("auto", help="Torch device: cpu, cuda or auto (CUDA when present)."),
     paper_size: bool = Option(False, "--paper-size", help="The paper's layer sizes (convlstm, "
                               "predrnnpp, simvp, stclif)."),
+    model_options: str = Option(None, "--model-options", metavar="JSON",
+                                help='Model options as a JSON object, e.g. \'{"hidden": [32, '
+                                '32]}\' or \'{"frames_out": 10, "translator": "gsta"}\' '
+                                "(edge-shm models; over --paper-size's)."),
     data: str = Option("auto", help="memory (load the library's frames), lazy (read windows from "
                        "the file: memory bounded by the batch) or auto (lazy when the frames exceed"
                        " a quarter of this machine's memory, shared by the processes torchrun "
@@ -56,10 +89,13 @@ def train(
     from edge_shm.reports.evaluation import training_summary
     from edge_shm.training.config import TrainConfig
 
+    # batch_size and schedule None: the recipe's
     hyper = dict(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, loss=loss,
                  crack_weight=crack_weight, crack_pixel_weight=crack_pixel_weight,
-                 schedule=schedule, max_train_windows=max_windows)  # fmt: skip
-    cfg = TrainConfig.from_options(model, paper_size=paper_size, **hyper)
+                 schedule=schedule, max_train_windows=max_windows, recipe=recipe,
+                 amp=amp)  # fmt: skip
+    options = parse_json_object(model_options, "--model-options") if model_options else None
+    cfg = TrainConfig.from_options(model, paper_size=paper_size, model_options=options, **hyper)
     request = training.TrainRequest(cfg, library, output, resume, device, data, workers)
     r = training.train_run(request, progress_bar, stdout.print)
     if r.main:

@@ -5,6 +5,11 @@ after its last finished epoch, bit for bit as if never stopped. A new run is wri
 hidden sibling folder and renamed into place at its first checkpoint: an interrupted first epoch
 leaves nothing behind. Under torchrun the same loop runs in every process on its part of each
 global batch (:mod:`distributed`); rank 0 alone writes the run folder.
+
+Every tensor of a step lives on the run's device: the model is initialised on the CPU (the same
+weights whatever the device) and moved, batches are moved, states are made on the batch's device;
+the shuffling and the sampling draws come from a CPU generator (the same draws on any device).
+``--amp`` runs the loss under CUDA autocast (:class:`Precision`).
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from edge_shm.training import distributed
 from edge_shm.training.config import TrainConfig
 from edge_shm.training.losses import loss_fn
 from edge_shm.training.motion import MotionDataset, motion_loss
-from edge_shm.training.sequence import sampling_eta, sequence_loss
+from edge_shm.training.sequence import sequence_loss
 
 
 class TrainStep(torch.nn.Module):
@@ -47,6 +52,34 @@ class TrainStep(torch.nn.Module):
         if not self.sequence:
             return loss_fn(self.model(x)[:, -1], y[:, 0], x[:, -1], self.cfg)
         return sequence_loss(self.model, x, y, eta, gen, part)
+
+
+class Precision:
+    """Float32, or with ``amp`` on CUDA autocast in bf16 (where the GPU has it) or fp16 with a
+    gradient scaler; ``amp`` on another device is refused."""
+
+    def __init__(self, amp: bool, device: torch.device):
+        if amp and device.type != "cuda":
+            raise UserError("--amp needs a CUDA device (--device cuda); CPU training is float32")
+        bf16 = amp and torch.cuda.is_bf16_supported()
+        self.dtype = (torch.bfloat16 if bf16 else torch.float16) if amp else None
+        self.name = {torch.bfloat16: "bf16", torch.float16: "fp16", None: "fp32"}[self.dtype]
+        self.scaler = torch.amp.GradScaler("cuda") if self.dtype == torch.float16 else None
+
+    def autocast(self):
+        if self.dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast("cuda", dtype=self.dtype)
+
+    def update(self, loss, opt) -> None:
+        """Backward of ``loss`` and one optimizer step (scaled in fp16)."""
+        if self.scaler is None:
+            loss.backward()
+            opt.step()
+        else:
+            self.scaler.scale(loss).backward()
+            self.scaler.step(opt)
+            self.scaler.update()
 
 
 def training_data(lib, cfg: TrainConfig, progress=None):
@@ -84,9 +117,11 @@ def train(
     run_dir = Path(run_dir)
     plan_outputs([ck.run_output(run_dir, resume)], [lib.path])
     procs = distributed.setup(device)
+    precision = Precision(cfg.amp, procs.device)
     window = check_window(cfg.model, lib)
     data = data if data is not None else training_data(lib, cfg)
     n = min(len(data), cfg.max_train_windows or len(data))
+    per_epoch = -(-n // cfg.batch_size)  # updates per epoch: the run's update count survives resume
     batches = distributed.RankBatches(cfg.batch_size, procs)
     loader = torch.utils.data.DataLoader(
         data, batch_sampler=batches, num_workers=workers, collate_fn=as_batch
@@ -109,16 +144,16 @@ def train(
                     group["lr"] = cfg.lr_at(epoch)
                 t0, total = time.perf_counter(), 0.0
                 gen = torch.Generator().manual_seed(cfg.seed * 100_003 + epoch)
-                batches.order = torch.randperm(len(data), generator=gen)[:n].numpy()
-                eta = sampling_eta(epoch, cfg.epochs)
+                batches.order = torch.randperm(len(data), generator=gen, device="cpu")[:n].numpy()
                 for b, (x, y) in zip(range(0, n, cfg.batch_size), _batches(loader), strict=True):
                     size = min(cfg.batch_size, n - b)
                     weight, lo, hi = distributed.batch_weight(size, procs)
                     x, y = x.to(procs.device), y.to(procs.device)
-                    loss = step(x, y, eta, gen, (lo if hi > lo else 0, size))
+                    eta = cfg.eta_at(epoch, epoch * per_epoch + b // cfg.batch_size)
+                    with precision.autocast():
+                        loss = step(x, y, eta, gen, (lo if hi > lo else 0, size))
                     opt.zero_grad(set_to_none=True)
-                    (loss if weight == 1.0 else loss * weight).backward()
-                    opt.step()
+                    precision.update(loss if weight == 1.0 else loss * weight, opt)
                     total += loss.item() * (hi - lo)
                     if progress is not None:
                         progress(size, f"epoch {epoch + 1}/{cfg.epochs} loss {loss.item():.5f}")
@@ -130,6 +165,8 @@ def train(
                         "train_loss": total / n,
                         "seconds": time.perf_counter() - t0,
                         "processes": procs.world,
+                        "lr": opt.param_groups[0]["lr"],
+                        "precision": precision.name,
                     }
                 )
                 if procs.main:

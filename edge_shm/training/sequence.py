@@ -5,11 +5,19 @@ is the true frame with probability ``eta`` and the model's own forecast otherwis
 sampling, as OpenSTL trains ConvLSTM, PredRNN++ and STCLIF); the loss is the MSE of every
 next-frame forecast against the true next frame (n_in + n_out - 1 of them). ``eta`` falls
 linearly from 1 to 0 over the first half of the epochs; evaluation always feeds forecasts back.
+
+A model that decodes a window at once (SimVP with ``frames_out`` = 10,
+:func:`~edge_shm.models.windows.window_forecaster`) is trained as OpenSTL trains SimVP: the
+loss is the MSE of its n_out forecast frames against the true ones, with no scheduled sampling
+(it feeds nothing back); its ``frames_out`` must be the windows' n_out.
 """
 
 from __future__ import annotations
 
 import torch
+
+from edge_shm.errors import UserError
+from edge_shm.models.windows import window_forecaster
 
 
 def sampling_eta(epoch: int, epochs: int) -> float:
@@ -19,13 +27,22 @@ def sampling_eta(epoch: int, epochs: int) -> float:
 
 
 def sequence_loss(model, x, y, eta: float, gen: torch.Generator, part=None) -> torch.Tensor:
-    """x (B, n_in, 1, H, W), y (B, n_out, 1, H, W) -> MSE over all next-frame forecasts.
+    """x (B, n_in, 1, H, W), y (B, n_out, 1, H, W) -> MSE over all next-frame forecasts, or
+    over the n_out frames of a window forecast at once (then ``eta``, ``gen``, ``part`` unused).
 
     ``part = (lo, size)``: x is windows lo.. of a global batch of ``size`` (several processes);
     the random draws are those of the whole batch, so every window gets the draws it would get
     in one process.
     """
     n_in, n_out = x.shape[1], y.shape[1]
+    forecast = window_forecaster(model)
+    if forecast is not None:
+        if model.frames_out != n_out:
+            raise UserError(
+                f"model {model.name!r} forecasts {model.frames_out} frames at once "
+                f"('frames_out'); the training windows have {n_out}: set it to {n_out} or 1"
+            )
+        return torch.mean((forecast(x, n_out) - y) ** 2)
     lo, size = (0, x.shape[0]) if part is None else part
     state = model.initial_state(x.shape[0], x.device)
     frames = torch.cat([x, y], dim=1)
