@@ -43,10 +43,10 @@ class MatchedPlan:
     samples: int = 15
     frames: int = 68
     size: int = 64
-    epochs: int = 60
+    epochs: int = 80
     windows: int = 32
     batch: int = 16
-    seeds: tuple[int, ...] = (0, 1)
+    seeds: tuple[int, ...] = (0, 1, 2)
     models: dict = field(default_factory=lambda: dict(MODELS))
 
     @property

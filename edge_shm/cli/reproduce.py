@@ -26,7 +26,7 @@ def reproduce(
         "channels against ANNs of about 10x its parameters, the same updates and reference "
         "recipe for all, several seeds (about 2 h on 2 cores; --preset tiny: seconds).",
     ),
-    seeds: int = typer.Option(None, "--seeds", help="--matched: seeds per model (default 2)."),
+    seeds: int = typer.Option(None, "--seeds", help="--matched: seeds per model (default 3)."),
 ) -> None:
     """Build both libraries, train every model of the paper, write REPORT.md with verdicts."""
     if matched:
