@@ -45,6 +45,22 @@ def _register() -> None:
 _register()
 
 
+def command():
+    """The click command tree of :data:`app` (as ``app()`` runs it), its flags shown without a
+    value type: typer prints ``<bool>`` for options that take no value."""
+
+    def no_value_type(cmd) -> None:
+        for param in cmd.get_params(cmd.context_class(cmd)):  # --help too (click caches it)
+            if getattr(param, "is_flag", False) and not getattr(param, "count", False):
+                param.metavar = ""
+        for sub in getattr(cmd, "commands", {}).values():
+            no_value_type(sub)
+
+    cmd = typer.main.get_command(app)
+    no_value_type(cmd)
+    return cmd
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; turn user errors, usage errors and interrupts into one line."""
     before: dict = {}
@@ -64,7 +80,7 @@ def _main(argv: list[str] | None, before: dict) -> int:
         before.update(signals.install())  # inside the try: a Ctrl-C may land while it runs
         failures.check_launch(words)
         note_slashed(words)
-        rc = app(args=argv, standalone_mode=False)
+        rc = command()(args=argv, standalone_mode=False)
     except Exception as e:  # noqa: BLE001  (bugs are re-raised below)
         return _end(e)
     except KeyboardInterrupt as e:

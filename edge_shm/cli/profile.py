@@ -24,8 +24,8 @@ def profile(
     frames: Path = Option(None, "--frames", help="Frame folder or .npy (N,T,H,W)."),
     split: str = Option("test", help="Library split to profile (train or test)."),
     max_windows: int = Option(64, help="Profile at most this many windows."),
-    frame_rate: float = Option(1 / 60, "--frame-rate", help="Forecasts per second for the energy "
-                               "per day (Hz)."),
+    frame_rate: float = Option(1 / 60, "--frame-rate", show_default="1/60 Hz, one a minute",
+                               help="Forecasts per second for the energy per day (Hz)."),
     budget_ram: float = Option(None, "--budget-ram", help="RAM budget (KB = 1024 B)."),
     budget_flash: float = Option(None, "--budget-flash", help="Flash budget (KB)."),
     devices_file: list[Path] = DEVICES,

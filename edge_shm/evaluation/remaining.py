@@ -23,6 +23,13 @@ from edge_shm.data.generators.fcg import sent_geometry_factor
 
 BAND_DRAWS = 400
 BAND_SEED = 0
+PRIOR_M = (2.0, 4.0)
+"""Paris exponents of structural metals (steels, aluminium and titanium alloys: m about 2 to 4;
+T. L. Anderson, Fracture Mechanics, 4th ed., section 10.2): the band's range of m when the
+fit has too few points to estimate its own uncertainty."""
+MIN_POINTS_FOR_COVARIANCE = 5
+"""Lengths a fit needs before its residuals estimate the spread of (log C, m): 2 parameters
+and at least 2 residual degrees of freedom beyond them."""
 
 
 def growth_per_frame(a_mm: list[float], trend: int = 3) -> float | None:
@@ -88,6 +95,18 @@ class ParisFit:
         return asdict(self)
 
 
+def growth_points(a_mm, cycles, width_mm: float) -> tuple[np.ndarray, np.ndarray]:
+    """The (a, N) a Paris fit uses: finite, inside the plate, each length longer than the one
+    before (a frame without growth adds nothing)."""
+    a, n = np.asarray(a_mm, np.float64), np.asarray(cycles, np.float64)
+    inside = (a > 0) & (a < width_mm) & np.isfinite(a) & np.isfinite(n)
+    a, n = a[inside], n[inside]
+    if len(a) == 0:
+        return a, n
+    keep = np.concatenate([[True], np.diff(a) > 0])
+    return a[keep], n[keep]
+
+
 def fit_paris(a_mm, cycles, stress_range_mpa: float, width_mm: float) -> ParisFit | None:
     """Least-squares fit of (log C, m) to cycles ``N_i - N_0`` predicted by integrating the law
     from ``a_0`` to each ``a_i`` (no finite differences: unbiased on coarse frames).
@@ -101,13 +120,7 @@ def fit_paris(a_mm, cycles, stress_range_mpa: float, width_mm: float) -> ParisFi
     """
     from scipy.optimize import least_squares
 
-    a, n = np.asarray(a_mm, np.float64), np.asarray(cycles, np.float64)
-    inside = (a > 0) & (a < width_mm) & np.isfinite(a) & np.isfinite(n)
-    a, n = a[inside], n[inside]
-    if len(a) < 3:
-        return None
-    keep = np.concatenate([[True], np.diff(a) > 0])
-    a, n = a[keep], n[keep]
+    a, n = growth_points(a_mm, cycles, width_mm)
     if len(a) < 3 or not np.all(np.diff(n) > 0):
         return None
     dn = n[1:] - n[0]
@@ -154,20 +167,53 @@ def fit_paris(a_mm, cycles, stress_range_mpa: float, width_mm: float) -> ParisFi
     )
 
 
+def prior_band(
+    a_mm, cycles, a_now: float, a_crit: float, stress_range_mpa: float, width_mm: float
+) -> tuple[float, float]:
+    """(low, high) cycles from ``a_now`` to ``a_crit`` over Paris exponents ``m`` in
+    :data:`PRIOR_M`, each with the C that best fits the observed (a, N) (least squares on the
+    cycles from the first length, closed form for C at a given m)."""
+    a, n = np.asarray(a_mm, np.float64), np.asarray(cycles, np.float64)
+    out = []
+    for m in np.linspace(*PRIOR_M, 21):
+        per_c = np.array([paris_cycles_between(a[0], ai, 0.0, m, stress_range_mpa, width_mm)
+                          for ai in a[1:]])  # fmt: skip
+        inv_c = float(per_c @ (n[1:] - n[0]) / (per_c @ per_c))  # 1 / C
+        ahead = paris_cycles_between(a_now, a_crit, 0.0, m, stress_range_mpa, width_mm)
+        out.append(inv_c * float(ahead))
+    return float(min(out)), float(max(out))
+
+
 def cycles_to_critical(
-    fit: ParisFit, a_now: float, a_crit: float, stress_range_mpa: float, width_mm: float
+    fit: ParisFit,
+    a_now: float,
+    a_crit: float,
+    stress_range_mpa: float,
+    width_mm: float,
+    observed=None,
 ) -> dict:
-    """Cycles from ``a_now`` to ``a_crit`` (median of the fit) and the 5-95 % band."""
+    """Cycles from ``a_now`` to ``a_crit`` (median of the fit) and its band: 5-95 % from the
+    fit's parameter covariance when it has :data:`MIN_POINTS_FOR_COVARIANCE` lengths or more;
+    with fewer (a curve through two or three growth steps has no residuals to judge it by)
+    the range over the prior exponents :data:`PRIOR_M` fitted to ``observed`` = (a_mm, cycles),
+    widened to include the fit's own value; without ``observed``, no band (None). ``band``
+    says which."""
     if a_now >= a_crit:
-        return {"cycles": 0.0, "low": 0.0, "high": 0.0}
+        return {"cycles": 0.0, "low": 0.0, "high": 0.0, "band": "reached"}
     if a_crit >= width_mm:
         a_crit = 0.999 * width_mm  # the SENT factor diverges at the far edge
     best = float(
         paris_cycles_between(a_now, a_crit, np.log(fit.C), fit.m, stress_range_mpa, width_mm)
     )
     sd = np.array([fit.log_c_std, fit.m_std])
-    if not sd.any():
-        return {"cycles": best, "low": best, "high": best}
+    if fit.points < MIN_POINTS_FOR_COVARIANCE or not sd.any():
+        if observed is None:
+            return {"cycles": best, "low": None, "high": None, "band": "unknown"}
+        a, n = growth_points(*observed, width_mm)
+        lo, hi = prior_band(a, n, a_now, a_crit, stress_range_mpa, width_mm)
+        m_lo, m_hi = PRIOR_M
+        return {"cycles": best, "low": min(lo, best), "high": max(hi, best),
+                "band": f"prior m {m_lo:g}-{m_hi:g}"}  # fmt: skip
     cov = np.array(
         [
             [sd[0] ** 2, fit.correlation * sd[0] * sd[1]],
@@ -178,7 +224,7 @@ def cycles_to_critical(
     draws = rng.multivariate_normal([np.log(fit.C), fit.m], cov, size=BAND_DRAWS)
     n = paris_cycles_between(a_now, a_crit, draws[:, 0], draws[:, 1], stress_range_mpa, width_mm)
     lo, hi = np.percentile(n, [5, 95])
-    return {"cycles": best, "low": float(lo), "high": float(hi)}
+    return {"cycles": best, "low": float(lo), "high": float(hi), "band": "5-95 %"}
 
 
 def paris_extrapolate(a_mm, cycles, cycles_next: float, width_mm: float) -> float | str:

@@ -203,7 +203,7 @@ class ForecastLoop:
                 out["cycles_to_critical"] = {
                     "method": "paris",
                     **remaining.cycles_to_critical(
-                        fit, a_now, cfg.critical_mm, cfg.stress_range_mpa, cfg.width_mm
+                        fit, a_now, cfg.critical_mm, cfg.stress_range_mpa, cfg.width_mm, (a, n)
                     ),
                 }
                 return out

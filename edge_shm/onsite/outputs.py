@@ -172,9 +172,10 @@ def report(loop, summ: dict) -> str:
         f"{ftc.get('forecast') if ftc.get('forecast') is not None else f'> {loop.cfg.horizon}'} |",
         f"| cycles to critical ({ctc.get('method', 'n/a')}) | {_fmt(ctc.get('cycles'), 'cycles')}"
         + (
-            f" (5-95 %: {_fmt(ctc.get('low'), '')} to {_fmt(ctc.get('high'), 'cycles')})"
-            if ctc.get("low") is not None
-            else ""
+            f" ({ctc.get('band', '5-95 %')}: {_fmt(ctc.get('low'), '')} to "
+            f"{_fmt(ctc.get('high'), 'cycles')})"
+            if ctc.get("low") is not None and ctc.get("band") != "reached"
+            else (" (band unknown)" if ctc.get("band") == "unknown" else "")
         )
         + " |",
         "| Paris fit C, m | "

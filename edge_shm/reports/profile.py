@@ -299,11 +299,18 @@ def console_table(p):
 def devices_table(devices: dict):
     """A rich table of device profiles (``devices``: name -> Device): energy per operation
     and memory limits, each with its unit."""
+    from rich import box
     from rich.table import Table
 
-    tab = Table(title="device profiles (sources: edge-shm profile reports, docs/profile.md)")
-    for col in ("name", "kind", "precision", "MAC", "AC", "neuron update", "RAM", "flash"):
-        tab.add_column(col)
+    tab = Table(
+        title="device profiles (sources: edge-shm profile reports, docs/profile.md)",
+        box=box.SIMPLE_HEAD,  # no vertical rules: room for the columns at 80 characters
+        pad_edge=False,
+    )
+    longest = max((len(n) for n in devices), default=4)
+    tab.add_column("name", no_wrap=True, min_width=longest)  # the names one types, never cut
+    for col in ("kind", "precision", "MAC", "AC", "neuron update", "RAM", "flash"):
+        tab.add_column(col, overflow="fold")
 
     def q(section, key):
         return f"{section[key].value:g} {section[key].unit}" if key in section else "-"

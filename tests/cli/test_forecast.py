@@ -52,6 +52,14 @@ def test_forecast_on_sensor_images_writes_records_plots_and_report(tmp_path):
     assert recs[4]["forecast"][0]["a_mm"] == pytest.approx(a[5], abs=0.3)  # tip within 4 px
     assert recs[-1]["paris"]["C"] > 0 and recs[-1]["cycles"] == 13448.5
     assert recs[-1]["warning"] == "critical"
+    # Remaining life after 3 frames: the band holds the true cycles to 8 mm (the crossing of
+    # the measured lengths, interpolated in cycles), and is not of zero width.
+    n = [r["cycles"] for r in recs]
+    k = next(i for i, x in enumerate(a) if x >= 8.0)
+    truth = np.interp(8.0, [a[k - 1], a[k]], [n[k - 1], n[k]]) - n[2]
+    life = recs[2]["cycles_to_critical"]
+    assert life["band"] == "prior m 2-4" and life["low"] < life["high"]
+    assert life["low"] <= truth <= life["high"], (life, truth)
     for name in ("forecast.png", "forecast.gif", "REPORT.md", "summary.json"):
         assert (out / name).stat().st_size > 100, name
     assert Image.open(out / "forecast.gif").n_frames == 8

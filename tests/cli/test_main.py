@@ -56,3 +56,27 @@ def test_a_message_cannot_write_terminal_escapes(monkeypatch, tmp_path, capsys):
     monkeypatch.setattr(generators, "build", fail)
     assert main(["library", "build", "fcg", "--samples", "2", "-o", "x.h5"]) == 2
     assert "\x1b" not in _one_line(capsys)
+
+
+def _command_paths(cmd, path=()):
+    yield path
+    for name, sub in sorted(getattr(cmd, "commands", {}).items()):
+        if not getattr(sub, "hidden", False):
+            yield from _command_paths(sub, (*path, name))
+
+
+def test_no_help_shows_a_value_type_for_a_flag(capsys):
+    """Every command's --help: flags (options that take no value) show no type, options that
+    take one still do."""
+    from edge_shm.cli.main import command
+
+    paths = list(_command_paths(command()))
+    assert len(paths) > 15 and ("library", "build") in paths
+    typed = 0
+    for path in paths:
+        assert main([*path, "--help"]) == 0, path
+        text = capsys.readouterr().out
+        assert "--help" in text, path
+        assert "<bool>" not in text and "BOOLEAN" not in text, (path, text)
+        typed += "<path>" in text or "<int>" in text or "<str>" in text
+    assert typed > 10

@@ -147,3 +147,23 @@ def test_compare_energy_columns(
     md = (out / "comparison.md").read_text()
     assert "energy per forecast, loihi (uJ)" in md and "lstm / snn energy ratio" in md
     assert "cannot run there" in md
+
+
+@pytest.mark.fast
+def test_the_devices_table_keeps_every_name_whole_at_80_columns():
+    """The names are what one types after --device: an 80-column terminal must show them
+    whole (rich cut them to "arm-co..." before)."""
+    import os
+    import subprocess
+    import sys
+
+    from edge_shm.profile.devices import load_devices
+
+    env = {**os.environ, "COLUMNS": "80"}
+    res = subprocess.run([sys.executable, "-m", "edge_shm", "devices"], capture_output=True,
+                         text=True, env=env, check=True)  # fmt: skip
+    lines = res.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    names = {line.split()[0] for line in lines if line.strip()}
+    for name in load_devices():
+        assert name in names, name

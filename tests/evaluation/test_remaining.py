@@ -79,6 +79,26 @@ def test_paris_fit_recovers_known_constants(c, m):
     assert got["low"] <= got["cycles"] <= got["high"]
 
 
+def test_a_fit_through_three_lengths_has_a_prior_band_not_a_zero_width_one():
+    """Two growth steps and two parameters: the fit passes through every point, so its
+    residuals say nothing of its uncertainty; the band is the range over the prior exponents
+    (each with its best C), and contains the truth of a crack grown with m = 3."""
+    p = FCGParams(paris_c=9.7e-12, paris_m=3.0, increment_mm=0.01, shear_mean_mpa=0,
+                  shear_std_mpa=0)  # fmt: skip
+    hist = grow_crack(np.tile([[180.0, 0.0]], (p.n_segments, 1)), p)
+    a, n = hist.frames_tip_mm[:3, 0], hist.frames_cycles[:3]
+    fit = remaining.fit_paris(a, n, 180.0, p.width_mm)
+    assert fit.points == 3
+    got = remaining.cycles_to_critical(fit, a[-1], 8.0, 180.0, p.width_mm, (a, n))
+    assert got["band"] == "prior m 2-4" and got["low"] < got["cycles"] < got["high"]
+    i = int(np.argmax(hist.nodes_mm[:, 0] >= 8.0))
+    assert got["low"] <= hist.cycles[i] - n[-1] <= got["high"]
+    blind = remaining.cycles_to_critical(fit, a[-1], 8.0, 180.0, p.width_mm)
+    assert blind["band"] == "unknown" and blind["low"] is None
+    many = remaining.fit_paris(hist.frames_tip_mm[:, 0], hist.frames_cycles, 180.0, p.width_mm)
+    assert remaining.cycles_to_critical(many, a[-1], 8.0, 180.0, p.width_mm)["band"] == "5-95 %"
+
+
 def test_paris_fit_needs_growth():
     assert remaining.fit_paris([1.0, 1.0], [0, 10], 200, 10) is None
 
