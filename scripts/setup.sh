@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Idempotent set-up of the two environments (DESIGN.md section 3).
+# Idempotent set-up of the two environments (docs/environments.md).
 #   .venv       Python 3.11, CPU torch 2.13.0 from the wheel on disk, norse --no-deps, the toolkit.
 #   .venv-lava  Python 3.10, numpy<2, lava-nc 0.10.0, nir, h5py, the toolkit without torch.
 # A stamp file inside each venv records the pyproject.toml hash it was built from.
@@ -18,6 +18,18 @@ find_python() {  # $1 = version, e.g. 3.11
     return 1
 }
 
+quiet_resolver() {  # "$@" with pip's dependency-conflict report replaced by one note
+    # norse is installed --no-deps: it declares torchvision, which edge-shm never imports, and
+    # pip reports that after every later install as an ERROR although nothing is wrong.
+    local log=.venv/.pip-stderr
+    if ! "$@" 2>"$log"; then cat "$log" >&2; rm -f "$log"; return 1; fi
+    if grep -q "requires torchvision" "$log"; then
+        echo "setup: note: norse declares torchvision, which edge-shm does not use (not installed)"
+    fi
+    grep -v -e "dependency resolver does not currently" -e "requires torchvision" "$log" >&2 || true
+    rm -f "$log"
+}
+
 if [ "$(cat .venv/.stamp 2>/dev/null)" != "$hash" ]; then
     py311=$(find_python 3.11) || { echo "error: Python 3.11 not found (pyenv or python3.11 on PATH)" >&2; exit 1; }
     echo "setup: creating .venv with $py311"
@@ -25,11 +37,11 @@ if [ "$(cat .venv/.stamp 2>/dev/null)" != "$hash" ]; then
     .venv/bin/python -m pip install -q --upgrade pip
     .venv/bin/python -m pip install -q torch==2.13.0
     .venv/bin/python -m pip install -q --no-deps norse==1.1.0
-    .venv/bin/python -m pip install -q -e ".[host,dev]"
+    quiet_resolver .venv/bin/python -m pip install -q -e ".[host,dev]"
     # Test dependencies only: the frameworks that load our NIR files (tests/export/
     # test_nir_consumers.py). --no-deps: sinabs pins nir<=1.0.4 and wants samna (unused here).
-    .venv/bin/python -m pip install -q pbr
-    .venv/bin/python -m pip install -q --no-deps snntorch==1.0.0 sinabs==3.1.3
+    quiet_resolver .venv/bin/python -m pip install -q pbr
+    quiet_resolver .venv/bin/python -m pip install -q --no-deps snntorch==1.0.0 sinabs==3.1.3
     echo "$hash" > .venv/.stamp
 fi
 
