@@ -191,6 +191,20 @@ def _differences(got, want, integer: bool, path: str = "") -> list[str]:
     return [] if ok else [f"{path}: {got!r} != {want!r}"]
 
 
+def _as_before_bands(rec: dict, old: dict) -> None:
+    """The one intended change since the fixture (issue 27): remaining life says which band
+    it gives (``band``), and a Paris fit of fewer than 5 lengths, whose residuals cannot judge
+    it, gives the range over prior exponents instead of its 5-95 % band (of zero width with 3).
+    Its cycles and every other band stay as they were."""
+    life, was = rec.get("cycles_to_critical"), old.get("cycles_to_critical")
+    if not (isinstance(life, dict) and isinstance(was, dict)):
+        return
+    band = life.pop("band", None)
+    if band is not None and band.startswith("prior"):
+        assert life["low"] < life["cycles"] < life["high"]
+        life["low"], life["high"] = was["low"], was["high"]
+
+
 @pytest.mark.parametrize("name", sorted(FORECASTS))
 def test_forecast_as_before(inside, tmp_path, capsys, request, name):
     case = FORECASTS[name]
@@ -205,8 +219,9 @@ def test_forecast_as_before(inside, tmp_path, capsys, request, name):
     assert main([*args, "-o", str(out)]) == 0, capsys.readouterr().err
     capsys.readouterr()
     got = [json.loads(line) for line in (out / "forecast.jsonl").read_text().splitlines()]
-    for rec in got:
+    for rec, old in zip(got, want, strict=False):
         rec.pop("latency_ms", None)
+        _as_before_bands(rec, old)
     assert sum(bool(r.get("forecast")) for r in want) >= 2  # not a comparison of empty forecasts
     diffs = _differences(got, want, case["backend"] in INTEGER_BACKENDS)
     assert not diffs, f"{len(diffs)} differences, first: {diffs[:5]}"

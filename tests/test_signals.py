@@ -79,7 +79,7 @@ def test_a_stopped_command_exits_130_even_after_an_interrupt_escaped_c_code(tmp_
         "ctypes.pythonapi.PyRun_SimpleString(b'raise KeyboardInterrupt')\n"
         "def interrupted(**kwargs):\n"
         "    raise KeyboardInterrupt\n"
-        "cli.app = interrupted\n"
+        "cli.command = lambda: interrupted\n"
         "sys.argv = ['edge-shm', 'models']\n"
         "sys.exit(cli.main())\n"
     )
