@@ -24,7 +24,7 @@ def reproduce(
         "--matched",
         help="Only the Turing claim, tested fairly: STCLIF at a width whose gates mix "
         "channels against ANNs of about 10x its parameters, the same updates and reference "
-        "recipe for all, several seeds (about 2 h on 2 cores; --preset tiny: seconds).",
+        "recipe for all, several seeds (1.5 h on 2 cores here; --preset tiny: seconds).",
     ),
     seeds: int = typer.Option(None, "--seeds", help="--matched: seeds per model (default 3)."),
 ) -> None:
