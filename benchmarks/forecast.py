@@ -192,12 +192,12 @@ def _energy_lines(profiles: dict, devs) -> list[str]:
     from edge_shm.profile.energy import energy_report
 
     lines = [
-        "| model | energy per forecast, Loihi (uJ) | energy per forecast, ARM Cortex-A (uJ) |",
+        "| model | energy per forecast, Loihi 2 (uJ) | energy per forecast, ARM Cortex-A (uJ) |",
         "|---|---|---|",
     ]
     for key, prof in profiles.items():
         cells = []
-        for dev in ("loihi", "arm-cortex-a"):
+        for dev in ("loihi2", "arm-cortex-a"):
             rep = energy_report(prof, devs[dev])
             cells.append(
                 f"{rep.total_pJ * 1e-6:.4g}"

@@ -10,7 +10,7 @@ from edge_shm.profile.memory import memory_report
 from edge_shm.profile.profiler import load_windows, profile_model
 from edge_shm.runs import load_run
 
-DEVICES = ("loihi", "arm-cortex-a", "asic-45nm-fp32", "asic-45nm-int8")
+DEVICES = ("loihi2", "arm-cortex-a", "asic-45nm-fp32", "asic-45nm-int8")
 BUDGETS = ("mcu-256k", "mcu-512k", "loihi2-core")
 MAX_WINDOWS = 108  # evenly spread over the 540 test windows (one per test sample on average)
 

@@ -92,16 +92,14 @@ class IntEngine(ChainStepper):
         return pred
 
     def memory_bytes(self) -> dict[str, int]:
-        """Deployed memory in bytes at the graph's precision: weights (8-bit mantissas),
-        biases, state (the membrane v per neuron, ``Precision.state_bytes``) and scratch (the
-        largest layer's accumulators)."""
-        p, layers = self.precision, self.fixed.layers
-        return {
-            "weights": sum(la.weight.size * p.weight_bytes for la in layers),
-            "biases": sum(la.bias.size * p.bias_bytes for la in layers),
-            "state": sum(int(np.prod(la.out_shape)) * p.state_bytes for la in layers if la.lif),
-            "scratch": max(int(np.prod(la.out_shape)) for la in layers) * p.accumulator_bytes,
-        }
+        """Deployed memory in bytes at the graph's precision: the C firmware's account
+        (``firmware_sim/c/layout.py``, one line per group: weights, biases, state (v at
+        ``Precision.state_bytes`` per neuron), spike bits, banded scratch, input, readout and
+        output buffers, counters, stack reserve, alignment padding), not this engine's own
+        numpy arrays."""
+        from edge_shm.firmware_sim.c.layout import geometry, memory_groups
+
+        return {g.key: g.bytes for g in memory_groups(geometry(self.fixed))}
 
 
 class EngineStepper:

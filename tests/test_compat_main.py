@@ -205,6 +205,18 @@ def _as_before_bands(rec: dict, old: dict) -> None:
         life["low"], life["high"] = was["low"], was["high"]
 
 
+def _without_view_keys(rec: dict) -> None:
+    """Keys added since the fixture (issue 27): whether a crack left the view (``left_view``
+    of the observed crack and of each forecast, ``view_a_mm``) and whether the remaining life
+    comes from a length the view capped (``a_lower_bound``). Optional: old records lack them."""
+    rec.pop("view_a_mm", None)
+    for geom in [rec.get("observed") or {}, *(rec.get("forecast") or [])]:
+        geom.pop("left_view", None)
+    for life in (rec.get("frames_to_critical"), rec.get("cycles_to_critical")):
+        if isinstance(life, dict):
+            life.pop("a_lower_bound", None)
+
+
 @pytest.mark.parametrize("name", sorted(FORECASTS))
 def test_forecast_as_before(inside, tmp_path, capsys, request, name):
     case = FORECASTS[name]
@@ -221,6 +233,7 @@ def test_forecast_as_before(inside, tmp_path, capsys, request, name):
     got = [json.loads(line) for line in (out / "forecast.jsonl").read_text().splitlines()]
     for rec, old in zip(got, want, strict=False):
         rec.pop("latency_ms", None)
+        _without_view_keys(rec)
         _as_before_bands(rec, old)
     assert sum(bool(r.get("forecast")) for r in want) >= 2  # not a comparison of empty forecasts
     diffs = _differences(got, want, case["backend"] in INTEGER_BACKENDS)

@@ -92,11 +92,12 @@ def evaluate_model(model, config: dict, lib, folder: Path, split: str = "test") 
 class CompareRequest:
     """Evaluated ``runs`` into the ``output`` folder; with ``energy``, each run profiled on
     ``profile_windows`` test windows of ``library`` (default: its evaluation's) for the energy
-    per forecast on ``devices`` (names, from the built-in profiles and ``devices_files``)."""
+    per forecast on ``devices`` (names, from the built-in profiles and ``devices_files``; the
+    deprecated ``loihi`` means ``loihi1``, Loihi 1)."""
 
     runs: tuple[Path, ...]
     output: Path = Path("comparison")
-    devices: tuple[str, ...] = ("loihi", "arm-cortex-a")
+    devices: tuple[str, ...] = ("loihi2", "arm-cortex-a")
     library: Path | None = None
     profile_windows: int = 16
     energy: bool = True
@@ -113,8 +114,9 @@ class CompareResult:
     rows: list[ComparisonRow]
 
 
-def compare_runs(request: CompareRequest) -> CompareResult:
-    """One table of parameters, weight bytes, MAE, forecast skill and energy; PNG figures."""
+def compare_runs(request: CompareRequest, note=None) -> CompareResult:
+    """One table of parameters, weight bytes, tip error, MAE, forecast skill and energy; PNG
+    figures. ``note(line)`` hears of a deprecated device name (``loihi``: ``loihi1``)."""
     from edge_shm.reports.comparison import load_row, same_evaluation_data, write_comparison
 
     runs, library = [Path(r) for r in request.runs], request.library
@@ -132,7 +134,11 @@ def compare_runs(request: CompareRequest) -> CompareResult:
 
         if request.profile_windows <= 0:
             raise UserError(f"--profile-windows must be positive, got {request.profile_windows}")
-        devices = [get_device(d, list(request.devices_files)) for d in request.devices]
+        devices = {}  # one column per profile, though named twice (an old name and its new)
+        for name in request.devices:
+            dev = get_device(name, list(request.devices_files), note)
+            devices.setdefault(dev.name, dev)
+        devices = list(devices.values())
         columns = EnergyColumns(devices, library, request.profile_windows)
     same_evaluation_data(rows)
     if columns is not None:

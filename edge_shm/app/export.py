@@ -198,7 +198,8 @@ def simulate_run(request: SimulateRequest) -> SimulateResult:
 
 def _at_clock(measured: dict) -> dict:
     """Adds the time per forecast at the device profile's clock (one instruction per cycle:
-    a lower bound; a Cortex-M4 takes more cycles for loads, branches and multiplies)."""
+    a lower bound for a single-issue Cortex-M4, which takes more cycles for loads, branches and
+    multiplies; an estimate for a dual-issue Cortex-M7 such as mcu-512k's STM32F767)."""
     if "instructions_per_forecast" not in measured:
         return measured
     from edge_shm.profile.devices import get_device
@@ -211,7 +212,8 @@ def _at_clock(measured: dict) -> dict:
         **measured,
         "clock_hz": device.clock_hz,
         "ms_per_forecast_at_clock": 1e3 * mean / device.clock_hz,
-        "clock_assumption": "one instruction per cycle (a lower bound on time)",
+        "clock_assumption": "one instruction per cycle (a lower bound on time for a "
+        "single-issue Cortex-M4; an estimate for a dual-issue Cortex-M7)",
     }
 
 

@@ -67,6 +67,7 @@ class ForecastRequest:
     register: bool = True
     mask: Path | None = None
     ruler: bool = False
+    frame_interval_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,7 @@ def forecast_run(
     _positive(horizon=r.horizon, critical_length=r.critical, max_frames=r.max_frames)
     _positive(window=r.window, pixel_mm=r.pixel_mm, cycles_per_frame=r.cycles_per_frame)
     _positive(stress_range_mpa=r.stress_range, plate_width_mm=r.plate_width)
+    _positive(frame_interval=r.frame_interval_s)
     _at_most(horizon=(r.horizon, MAX_HORIZON), window=(r.window, MAX_WINDOW))
     if not (math.isfinite(r.a_offset) and abs(r.a_offset) <= MAX_A_OFFSET_MM):
         raise UserError(
@@ -169,6 +171,7 @@ def forecast_run(
         a_offset_mm=r.a_offset,
         binary=opened.binary,
         band=opened.band,
+        frame_interval_s=r.frame_interval_s,
     )
     info = _info(r, opened, source, physics)
     loop = ForecastLoop(opened.make(n_in, r.horizon, cfg.binary), cfg, _energy(r.profile), info)
@@ -371,8 +374,9 @@ def status_line(rec: dict) -> str:
         return "no crack"
     g = rec["growth_mm_per_frame"]
     trend = ftc["trend"]
+    beyond = obs.get("left_view")  # the crack reaches past the view: a is a lower bound
     return (
-        f"a {obs['a_mm']:.2f} mm"
+        (f"a >= {obs['a_mm']:.2f} mm (beyond the view)" if beyond else f"a {obs['a_mm']:.2f} mm")
         + ("" if g is None else f", {g:+.2f} mm/frame")
         + ("" if trend is None else f", critical in {trend:.1f} frames")
         + f" ({rec['warning']})"

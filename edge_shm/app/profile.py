@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from edge_shm.app.progress import Stages, quiet
+from edge_shm.app.progress import Note, Stages, no_note, quiet
 from edge_shm.errors import UserError
 from edge_shm.profile.energy import DEFAULT_FRAME_RATE_HZ
 
@@ -21,7 +21,7 @@ class ProfileRequest:
     """Profile ``run`` on the device profile named ``device`` (built in, or from
     ``devices_files``) over at most ``max_windows`` windows of ``library`` (its ``split``) or
     of ``frames`` (a folder or .npy (N, T, H, W)). ``frame_rate_hz``: forecasts per second of
-    the energy per day (Hz); budgets in KB (1024 B), None: the device's. ``calibration``: a
+    the energy per day (Hz); budgets in KiB (1,024 B), None: the device's. ``calibration``: a
     calibration folder of this run (deployed memory and integer work). ``firmware``: a C
     firmware export of this run (``export --target c``): built for a Cortex-M4 and run in QEMU
     on the same windows, its instructions and ELF sections replace the estimates (its
@@ -53,9 +53,12 @@ class ProfileResult:
     folder: Path
 
 
-def profile_run(request: ProfileRequest, progress: Stages = quiet) -> ProfileResult:
+def profile_run(
+    request: ProfileRequest, progress: Stages = quiet, note: Note = no_note
+) -> ProfileResult:
     """Energy per forecast frame (compute + memory access), per day, and memory vs budget of
-    a run on a device; writes the report folder. One stage: profiling (windows)."""
+    a run on a device; writes the report folder. One stage: profiling (windows); ``note``
+    hears of a deprecated device name."""
     from edge_shm.outputs import Output, owned, plan_outputs
     from edge_shm.profile.devices import get_device
     from edge_shm.profile.energy import energy_report
@@ -66,7 +69,7 @@ def profile_run(request: ProfileRequest, progress: Stages = quiet) -> ProfileRes
     from edge_shm.training.distributed import resolve_device
 
     r = request
-    dev = get_device(r.device, list(r.devices_files))
+    dev = get_device(r.device, list(r.devices_files), note=note)
     ram = check_positive("--budget-ram", r.budget_ram_kb)
     flash = check_positive("--budget-flash", r.budget_flash_kb)
     check_positive("--frame-rate", r.frame_rate_hz)

@@ -134,7 +134,12 @@ def train_and_evaluate(
 
     lib = read_library(lib_path)
     cfg = TrainConfig.from_options(
-        model, paper_size=paper, epochs=epochs, batch_size=8, max_train_windows=windows
+        model,
+        paper_size=paper,
+        epochs=epochs,
+        batch_size=8,
+        max_train_windows=windows,
+        loss="mse",  # the paper's protocol, whatever train's defaults
     )
     note(f"reproduce: training {model} ({epochs} epochs) -> {run}")
     train(lib, run, cfg, on_checkpoint=run_loss_curve)

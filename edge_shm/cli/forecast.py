@@ -37,6 +37,9 @@ def forecast(
     crack: str = typer.Option("bright", help="bright (as the libraries) or dark."),
     pixel_mm: float = typer.Option(None, "--pixel-mm", help="Model-frame pixel size, mm."),
     cycles_per_frame: float = typer.Option(None, "--cycles-per-frame", help="Load cycles."),
+    frame_interval: float = typer.Option(
+        None, "--frame-interval", help="Seconds between frames: time to critical in hours."
+    ),
     cycles_file: Path = typer.Option(
         None, "--cycles-file", help='JSON {"cycles": [...]}: the counter at each frame.'
     ),
@@ -85,6 +88,7 @@ def forecast(
         pixel_mm=pixel_mm,
         cycles_per_frame=cycles_per_frame,
         cycles_file=cycles_file,
+        frame_interval_s=frame_interval,
         stress_range=stress_range,
         plate_width=plate_width,
         a_offset=a_offset,

@@ -8,7 +8,7 @@ from typer import Option
 from edge_shm import signals
 from edge_shm.app import evaluate as scoring
 from edge_shm.app import train as training
-from edge_shm.console import progress_bar, stdout
+from edge_shm.console import progress_bar, stderr, stdout
 from edge_shm.errors import UserError
 
 
@@ -43,12 +43,14 @@ def train(
     library: Path = Option(..., "--library", "-l", help="Library file (.h5)."),
     output: Path = Option(..., "-o", "--output", help="Run directory."),
     epochs: int = Option(10, help="Epochs (total, counting resumed ones)."),
-    batch_size: int = Option(None, help="Windows per batch (default 32; 16 under --recipe "
-                             "reference)."),
+    batch_size: int = Option(None, help="Windows per batch (default 32; 16 for snn and lstm "
+                             "and under --recipe reference)."),
     lr: float = Option(1e-3, help="Adam learning rate (the peak of a schedule)."),
     seed: int = Option(0, help="Seed of initialisation and shuffling."),
-    loss: str = Option("mse", help="mse (the paper's), weighted (band around cracks x(1+w)) or "
-                       "growth (band around the new crack pixels x(1+w))."),
+    loss: str = Option("auto", help="mse (the paper's), weighted (band around cracks x(1+w)) or "
+                       "growth (band around the new crack pixels x(1+w)). auto: the loss the "
+                       "bench found to forecast: weighted for snn, mse for lstm and the rest "
+                       "(--loss mse: the paper's protocol for snn)."),
     crack_weight: float = Option(10.0, help="w of the weighted and growth losses."),
     crack_pixel_weight: float = Option(1.0, help="Factor on the error of true crack pixels "
                                        "(> 1: draw uncertain tips)."),
@@ -100,7 +102,7 @@ def train(
     r = training.train_run(request, progress_bar, stdout.print)
     if r.main:
         signals.finished()  # the run is complete: a late Ctrl-C must not report it lost
-        stdout.print(training_summary(r.metrics, r.band, loss, output))
+        stdout.print(training_summary(r.metrics, r.band, cfg.loss, output))
 
 
 def evaluate(
@@ -119,18 +121,25 @@ def evaluate(
     stdout.print(scoring.evaluate_run(request).markdown)
 
 
+def say(line: str) -> None:
+    """A line of news on stderr, one line however narrow the terminal."""
+    stderr.print(line, soft_wrap=True, markup=False, highlight=False)
+
+
 def compare(
     runs: list[Path] = typer.Argument(..., help="Run directories (evaluated)."),
     output: Path = Option(Path("comparison"), "-o", "--output", help="Report folder."),
-    device: list[str] = Option(["loihi", "arm-cortex-a"], "--device", "-d",
-                               help="Device(s) of the energy columns."),
+    device: list[str] = Option(["loihi2", "arm-cortex-a"], "--device", "-d",
+                               help="Device(s) of the energy columns (edge-shm devices; loihi2 is "
+                               "Loihi 2, loihi1 Loihi 1: the old name loihi means loihi1)."),
     library: Path = Option(None, "--library", "-l",
                            help="Library for the energy profile (default: the evaluation's)."),
     profile_windows: int = Option(16, help="Test windows profiled per run for energy."),
     energy: bool = Option(True, help="Add energy columns and figures."),
     devices_file: list[Path] = Option(None, "--devices", help="Extra device file(s)."),
 ) -> None:  # fmt: skip
-    """One table of parameters, weight bytes, MAC and energy; accuracy and energy PNGs."""
+    """One table of parameters, weight bytes, tip error, MAE and energy; accuracy and energy
+    PNGs."""
     request = scoring.CompareRequest(tuple(runs), output, tuple(device), library, profile_windows,
                                      energy, tuple(devices_file or ()))  # fmt: skip
-    stdout.print(scoring.compare_runs(request).markdown)
+    stdout.print(scoring.compare_runs(request, note=say).markdown)

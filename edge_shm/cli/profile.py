@@ -6,6 +6,7 @@ import typer
 from typer import Option
 
 from edge_shm.app.profile import ProfileRequest, profile_run
+from edge_shm.cli.models import say
 from edge_shm.console import progress_bar, stdout
 from edge_shm.reports.profile import console_table, devices_table
 
@@ -26,8 +27,10 @@ def profile(
     max_windows: int = Option(64, help="Profile at most this many windows."),
     frame_rate: float = Option(1 / 60, "--frame-rate", show_default="1/60 Hz, one a minute",
                                help="Forecasts per second for the energy per day (Hz)."),
-    budget_ram: float = Option(None, "--budget-ram", help="RAM budget (KB = 1024 B)."),
-    budget_flash: float = Option(None, "--budget-flash", help="Flash budget (KB)."),
+    budget_ram: float = Option(None, "--budget-ram", help="RAM budget (KiB = 1,024 B; default: "
+                               "the device file's)."),
+    budget_flash: float = Option(None, "--budget-flash", help="Flash budget (KiB; default: the "
+                                 "device file's)."),
     devices_file: list[Path] = DEVICES,
     output: Path = Option(Path("profile"), "-o", "--output", help="Report folder."),
     torch_device: str = Option("auto", "--torch-device", help="cpu, cuda or auto."),
@@ -41,8 +44,10 @@ def profile(
     request = ProfileRequest(run, device, library, frames, split, max_windows, frame_rate,
                              budget_ram, budget_flash, tuple(devices_file or ()), output,
                              torch_device, calibration, firmware)  # fmt: skip
-    stdout.print(console_table(profile_run(request, progress_bar).profile))
-    stdout.print(f"report: {output / 'profile.md'} (+ profile.json, energy.png, memory.png)")
+    result = profile_run(request, progress_bar, say)
+    stdout.print(console_table(result.profile))
+    more = [n for n in ("profile.json", "energy.png", "memory.png") if (output / n).is_file()]
+    stdout.print(f"report: {output / 'profile.md'} (+ {', '.join(more)})")
 
 
 def devices(devices_file: list[Path] = DEVICES) -> None:

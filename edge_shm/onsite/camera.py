@@ -16,7 +16,7 @@ every later frame against it:
    (scikit-image ``apply_hysteresis_threshold``); the noise level comes from the first frame and
    is kept, so the threshold does not rise as the damage grows;
 5. fixed features: wide shapes (a notch, a ruler strip, holes: what survives an opening by a
-   disk of radius 2 px) and thin shapes of the first frame that do not start at the mouth
+   disk of radius 3 px) and thin shapes of the first frame that do not start at the mouth
    (scratches, ruler ticks), plus a ``--mask`` image, are never the crack;
 6. the crack: the thin component that starts at the mouth edge or at the notch (a wide fixed
    shape touching the mouth edge); the largest if several (the others are counted);
@@ -42,6 +42,16 @@ K_LOW, K_HIGH = 3.0, 6.0  # hysteresis thresholds in noise standard deviations
 FLOOR_LOW, FLOOR_HIGH = 0.03, 0.06  # and at least these intensities
 SMOOTH_PX = 1.0  # Gaussian smoothing before the threshold: a 2-3 px crack survives it
 MAX_SHIFT_FRACTION = 0.25  # a shift above a quarter of the view is not a knock: skipped
+
+
+class FrameRefused(UserError):
+    """An image the intake cannot use. ``str()`` is the technical line (a finite source stops
+    with it, for the user who typed the options); ``reason`` says it for a person on site (a
+    watched folder's skip reason, the dashboard), without the file's name."""
+
+    def __init__(self, message: str, reason: str):
+        super().__init__(message)
+        self.reason = reason
 
 
 def grey_channel(img: np.ndarray, channel: str) -> np.ndarray:
@@ -221,9 +231,11 @@ class CameraView:
         blocked = grow(wide, 2)  # a wide shape's rim is part of it
         if self.mask is not None:
             if self.mask.shape != grey.shape:
-                raise UserError(
-                    f"--mask is {self.mask.shape[0]} x {self.mask.shape[1]} px, the frames "
-                    f"{grey.shape[0]} x {grey.shape[1]} px"
+                (mh, mw), (h, w) = self.mask.shape, grey.shape
+                raise FrameRefused(
+                    f"--mask is {mh} x {mw} px, the frames {h} x {w} px",
+                    f"the --mask image is {mh} x {mw} px but the frames are {h} x {w} px: "
+                    "give a mask of the frames' size",
                 )
             blocked |= self.mask
         self._blocked = blocked
@@ -290,7 +302,11 @@ class CameraView:
             return grey, (0, 0)
         h, w = grey.shape
         if abs(dr) > MAX_SHIFT_FRACTION * h or abs(dc) > MAX_SHIFT_FRACTION * w:
-            raise UserError(f"{name}: cannot be aligned to the first frame (moved {dr}, {dc} px)")
+            raise FrameRefused(
+                f"{name}: cannot be aligned to the first frame (moved {dr}, {dc} px)",
+                f"the view moved too far to line up with the first frame ({dr}, {dc} px): "
+                "has the camera been knocked? check its mount",
+            )
         moved = move(grey, (dr, dc), order=0, mode="nearest")
         smooth_ref = gaussian(ref, sigma=2, preserve_range=True)
         before = _correlation(smooth_ref, gaussian(grey, sigma=2, preserve_range=True))
@@ -306,9 +322,11 @@ class CameraView:
         if self._ref is None or self.mouth == "auto":
             self._start(grey)
         if self._ref is not None and grey.shape != self._ref.shape:
-            raise UserError(
-                f"{name}: {grey.shape[0]} x {grey.shape[1]} px, the first frame was "
-                f"{self._ref.shape[0]} x {self._ref.shape[1]} px"
+            (h, w), (h0, w0) = grey.shape, self._ref.shape
+            raise FrameRefused(
+                f"{name}: {h} x {w} px, the first frame was {h0} x {w0} px",
+                f"the image is {h} x {w} px, the first frame was {h0} x {w0} px: has the "
+                "camera or its resolution changed?",
             )
         if self.mouth == "auto":
             return np.zeros(grey.shape, np.float32), {"shift_px": [0, 0], "mouth": None,

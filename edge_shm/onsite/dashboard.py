@@ -4,6 +4,10 @@
 frame with its forecast drawn over it. Nothing else: every other path is 404 and every other
 method 405 (no write endpoint). The page polls ``/state.json`` once a second.
 
+The records carry no clock time, so the server notes the wall-clock time at which each record
+appears (:class:`Clock`, every ``POLL_S`` and before every state it serves) and the state gives
+it as ``received`` (a record's own ``received``, when the loop writes one, wins).
+
 Hardening (the page shows the watched path, so a foreign web page must not read it):
 
 - only a Host of ``localhost``, ``127.0.0.1``, ``::1`` or the bound ``--host`` is served (any IP
@@ -23,6 +27,8 @@ import json
 import re
 import sys
 import threading
+import time
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -34,6 +40,8 @@ PAGE = Path(__file__).with_name("dashboard.html")
 HISTORY = 400  # frames of history sent to the page
 TIMEOUT = 10.0  # seconds a connection may stay silent (reading or writing)
 MAX_CONNECTIONS = 16  # served at once; the page itself needs one or two
+POLL_S = 0.1  # the server's poll interval: new records are timed within it
+SKIPS = 5  # the latest skipped frames listed with their reasons
 LOCAL_NAMES = ("localhost", "127.0.0.1", "::1")
 WILDCARDS = ("", "0.0.0.0")
 # The page's script and style are inline; it loads nothing but /state.json and /frame.png.
@@ -51,28 +59,69 @@ LIVE_KEYS = (
     "growth_mm_per_frame",
     "frames_to_critical",
     "cycles_to_critical",
+    "hours_to_critical",
+    "paris",
     "warning",
+    "warning_reason",
     "latency_ms",
 )
 
 
-def snapshot(loop) -> dict:
-    """The dashboard's view of the loop (recent history, latest record, constants)."""
+class Clock:
+    """The wall-clock time (s since the epoch) at which each of the loop's records appeared:
+    ``times[i]`` for ``loop.records[i]``, noted by :meth:`tick` under the loop's lock."""
+
+    def __init__(self):
+        self.times: list[float] = []
+
+    def tick(self, records: list) -> None:
+        """Note the records that appeared since the last tick (call under the loop's lock)."""
+        now = time.time()
+        self.times.extend([now] * (len(records) - len(self.times)))
+
+    def received(self, rec: dict) -> float | None:
+        """When ``rec`` arrived: its own ``received`` (s since the epoch, or ISO 8601) if the
+        loop wrote one, else when it appeared."""
+        own = rec.get("received")
+        if isinstance(own, str):
+            try:
+                return datetime.fromisoformat(own).timestamp()
+            except ValueError:
+                own = None
+        if isinstance(own, int | float) and not isinstance(own, bool):
+            return float(own)
+        i = rec.get("frame")
+        return self.times[i] if isinstance(i, int) and 0 <= i < len(self.times) else None
+
+
+def snapshot(loop, clock: Clock | None = None) -> dict:
+    """The dashboard's view of the loop (recent history, latest record and skipped frames with
+    when they arrived, constants)."""
+    clock = clock or Clock()
     with loop.lock:
+        clock.tick(loop.records)
         recs = list(loop.records[-HISTORY:])
         count = sum(1 for r in loop.records if r["status"] == "ok")
         skipped = len(loop.records) - count
+        skips = [r for r in reversed(loop.records) if r["status"] != "ok"][:SKIPS]
     ok = [r for r in recs if r["status"] == "ok"]
     last = ok[-1] if ok else None
-    last_a = None if last is None else last["observed"].get("a_mm")
+    observed = {} if last is None else last["observed"]
+    now = {"a_mm": observed.get("a_mm"), "left_view": observed.get("left_view")}
     return _clean(
         {
             "model": loop.info.get("model"),
             "backend": loop.info.get("backend"),
             "source": loop.info.get("source"),
+            "now": time.time(),
             "frames": count,
             "skipped": skipped,
-            "last_error": next((r["error"] for r in reversed(recs) if r["status"] != "ok"), None),
+            "last_error": skips[0]["error"] if skips else None,
+            "skips": [
+                {"frame": r["frame"], "name": r["name"], "reason": r.get("error")}
+                | {"received": clock.received(r)}
+                for r in skips
+            ],
             "critical_mm": loop.cfg.critical_mm,
             "horizon": loop.cfg.horizon,
             "energy": loop.energy,
@@ -86,7 +135,9 @@ def snapshot(loop) -> dict:
                 }
                 for r in ok
             ],
-            "last": None if last is None else pick(last, LIVE_KEYS) | {"a_mm": last_a},
+            "last": None
+            if last is None
+            else pick(last, LIVE_KEYS) | now | {"received": clock.received(last)},
         }
     )
 
@@ -134,7 +185,7 @@ def host_allowed(name: str | None, bound: str) -> bool:
     return bound in WILDCARDS and _is_ip(name)
 
 
-def _handler(loop, bound: str, timeout: float):
+def _handler(loop, clock: Clock, bound: str, timeout: float):
     class Handler(BaseHTTPRequestHandler):
         server_version, sys_version = "edge-shm", ""
 
@@ -181,7 +232,7 @@ def _handler(loop, bound: str, timeout: float):
             if path in ("/", "/index.html"):
                 self._send(200, PAGE.read_bytes(), "text/html; charset=utf-8")
             elif path == "/state.json":
-                body = json.dumps(snapshot(loop), allow_nan=False).encode()
+                body = json.dumps(snapshot(loop, clock), allow_nan=False).encode()
                 self._send(200, body, "application/json")
             elif path == "/frame.png":
                 png = _latest_png(loop)
@@ -202,9 +253,14 @@ class _Server(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, address, handler, max_connections: int):
+    def __init__(self, address, handler, max_connections: int, tick=None):
         self.slots = threading.BoundedSemaphore(max_connections)
+        self.tick = tick
         super().__init__(address, handler)
+
+    def service_actions(self) -> None:  # serve_forever's, each poll and after each request
+        if self.tick is not None:
+            self.tick()
 
     def process_request(self, request, client_address) -> None:
         if not self.slots.acquire(blocking=False):
@@ -263,9 +319,15 @@ class Dashboard:
     ):
         if not (0 < port < 65536 or (any_port and port == 0)):
             raise UserError(f"--serve {port}: not a TCP port (1 to 65535)")
-        handler = _handler(loop, host, timeout)
+        self.clock = Clock()
+
+        def tick() -> None:
+            with loop.lock:
+                self.clock.tick(loop.records)
+
+        handler = _handler(loop, self.clock, host, timeout)
         try:
-            self.server = _Server((host, port), handler, max_connections)
+            self.server = _Server((host, port), handler, max_connections, tick)
         except OSError as e:
             if e.errno == errno.EADDRINUSE:
                 raise UserError(f"--serve {port}: port {port} on {host} is in use") from None
@@ -273,7 +335,9 @@ class Dashboard:
                 f"--serve {port}: cannot listen on {host}:{port} ({e.strerror})"
             ) from None
         self.url = f"http://{host}:{self.server.server_address[1]}/"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": POLL_S}, daemon=True
+        )
         self.thread.start()
 
     def close(self) -> None:

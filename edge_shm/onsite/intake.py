@@ -22,11 +22,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
 from edge_shm.errors import UserError
-from edge_shm.onsite.camera import CameraView
+from edge_shm.onsite.camera import CameraView, FrameRefused
 
 
 @dataclass(frozen=True)
@@ -80,29 +81,44 @@ class Intake:
     def region(self, img: np.ndarray, name: str) -> np.ndarray:
         if self.shape is None:
             if self.roi != "none":
-                raise UserError(
+                raise FrameRefused(
                     f"--roi {self.roi}: the model reads frames of any size (a motion network); "
-                    "crop the images yourself or leave --roi none"
+                    "crop the images yourself or leave --roi none",
+                    f"--roi {self.roi} does not apply: this model reads the whole image, of any "
+                    "size; leave --roi none",
                 )
             return img
-        h, w = self.shape
+        (h, w), (ih, iw) = self.shape, img.shape[:2]
         if self.roi == "resize":
             from skimage.transform import resize
 
             return resize(img, self.shape, order=1, anti_aliasing=True).astype(np.float32)
         if self.roi == "none":
             if img.shape != self.shape:
-                raise UserError(
-                    f"{name}: {img.shape[0]} x {img.shape[1]} px, the model takes {h} x {w} px; "
-                    "choose --roi center, crop:ROW,COL or resize"
+                raise FrameRefused(
+                    f"{name}: {ih} x {iw} px, the model takes {h} x {w} px; "
+                    "choose --roi center, crop:ROW,COL or resize",
+                    f"the image is {ih} x {iw} px, the model reads {h} x {w} px: give --roi "
+                    "center, crop:ROW,COL or resize",
                 )
             return img
         origin = self.crop_origin()
-        r, c = origin if origin else ((img.shape[0] - h) // 2, (img.shape[1] - w) // 2)
-        if r < 0 or c < 0 or r + h > img.shape[0] or c + w > img.shape[1]:
-            raise UserError(
+        r, c = origin if origin else ((ih - h) // 2, (iw - w) // 2)
+        if r < 0 or c < 0 or r + h > ih or c + w > iw:
+            why = (
+                f"the crack region falls outside the frame: the {h} x {w} px window at row {r}, "
+                f"column {c} does not fit in the {ih} x {iw} px image; check --roi "
+                "crop:ROW,COL and the notch position"
+            )
+            if origin is None:  # centred: the image is smaller than the model's frame
+                why = (
+                    f"the image ({ih} x {iw} px) is smaller than the {h} x {w} px region the "
+                    "model reads: check the camera's resolution, or use --roi resize"
+                )
+            raise FrameRefused(
                 f"{name}: a {h} x {w} px region at row {r}, column {c} does not fit in "
-                f"{img.shape[0]} x {img.shape[1]} px"
+                f"{ih} x {iw} px",
+                why,
             )
         return img[r : r + h, c : c + w]
 
@@ -116,11 +132,17 @@ class Intake:
         if self.camera is not None:
             return self._camera_frame(img, name)
         if img.ndim != 2:
-            raise UserError(f"{name}: expected one grey image, got shape {img.shape}")
+            raise FrameRefused(
+                f"{name}: expected one grey image, got shape {img.shape}", "not one grey image"
+            )
         if not np.all(np.isfinite(img)):
-            raise UserError(f"{name}: contains NaN or infinite values")
+            raise FrameRefused(
+                f"{name}: contains NaN or infinite values", "the frame holds invalid numbers"
+            )
         if img.min() < 0 or img.max() > 1:
-            raise UserError(f"{name}: intensities outside [0, 1]")
+            raise FrameRefused(
+                f"{name}: intensities outside [0, 1]", "the frame's intensities lie outside 0-1"
+            )
         if self.crack == "dark":
             img = 1.0 - img
         x = self.region(img, name)
@@ -139,9 +161,15 @@ class Intake:
 
     def _camera_frame(self, img: np.ndarray, name: str) -> np.ndarray:
         if img.ndim not in (2, 3) or (img.ndim == 3 and img.shape[-1] != 3):
-            raise UserError(f"{name}: expected a grey or RGB image, got shape {img.shape}")
+            raise FrameRefused(
+                f"{name}: expected a grey or RGB image, got shape {img.shape}",
+                "not a grey or colour (RGB) image",
+            )
         if not np.all(np.isfinite(img)) or img.min() < 0 or img.max() > 1:
-            raise UserError(f"{name}: intensities not finite or outside [0, 1]")
+            raise FrameRefused(
+                f"{name}: intensities not finite or outside [0, 1]",
+                "the image's intensities are invalid or lie outside 0-1",
+            )
         if self.shape is not None and self.roi == "none":
             self.region(img[..., 0] if img.ndim == 3 else img, name)  # the size checked first
         crack, info = self.camera.read(img, name)
@@ -161,11 +189,57 @@ def above_background(x: np.ndarray, block: int = 31, k: float = 5.0, floor: floa
 
 
 def read_frame(path, intake: Intake) -> np.ndarray:
-    """One image file -> one frame (a multi-page TIFF is refused: one file, one frame)."""
+    """One image file -> one frame (a multi-page TIFF is refused: one file, one frame).
+
+    Raises
+    ------
+    FrameRefused : the image cannot be read or used (its ``reason`` in a person's words)."""
     from edge_shm.data.frames import read_image
 
     colour = intake.camera is not None and intake.camera.channel != "luminance"
-    img = read_image(path, channel="rgb") if colour else read_image(path)
+    try:
+        img = read_image(path, channel="rgb") if colour else read_image(path)
+    except UserError as e:
+        raise FrameRefused(str(e), unreadable(Path(path), str(e))) from None
     if img.ndim != (3 if colour else 2):
-        raise UserError(f"{path}: {img.shape[0]} pages; write one image per frame")
+        n = img.shape[0]
+        raise FrameRefused(
+            f"{path}: {n} pages; write one image per frame",
+            f"the file holds {n} pages (a multi-page TIFF or an animated GIF): write one image "
+            "per frame",
+        )
     return intake.frame(img, str(path))
+
+
+# What the image readers (edge_shm.data.images) say, by a phrase of their one-line message, in a
+# person's words; the first that matches (the message without its path otherwise).
+UNREADABLE = (
+    ("pixels in all", "the image has too many pixels (over {pixels:,}): lower the resolution"),
+    ("memory", "too large to decode in this machine's memory"),
+    ("cannot be read (", "the file cannot be opened ({why})"),
+    ("not a regular file", "not a regular file (a folder, a pipe or a device)"),
+    (" B, more than", "the file is too large (over {size:,} B) to be read as an image"),
+    ("truncated", "the image is cut short: still being written, or damaged"),
+    ("not a readable image", "not a readable image: the file is damaged or not really {kind}"),
+    ("pages of different sizes", "its pages have different sizes: write one image per frame"),
+    ("grey or RGB", "not a grey or colour (RGB) image"),
+    ("complex-valued", "not a grey or colour (RGB) image"),
+)
+
+
+def unreadable(path: Path, message: str) -> str:
+    """Why the image readers could not read ``path`` (their ``message``), in a person's words
+    (:data:`UNREADABLE`)."""
+    from edge_shm.data.images import MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS
+
+    said = message.removeprefix(f"{path}: ")
+    facts = {
+        "pixels": MAX_IMAGE_PIXELS,
+        "size": MAX_IMAGE_BYTES,
+        "why": said.partition("(")[2].rstrip(")"),
+        "kind": f"a {path.suffix[1:].upper()} image" if path.suffix else "an image",
+    }
+    for phrase, reason in UNREADABLE:
+        if phrase in said:
+            return reason.format(**facts)
+    return said

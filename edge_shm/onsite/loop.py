@@ -15,6 +15,7 @@ import numpy as np
 from edge_shm.evaluation import remaining
 from edge_shm.evaluation.band import forecast_band
 from edge_shm.onsite.sources import Arrival
+from edge_shm.onsite.view import measure, view_a_mm
 
 
 @dataclass
@@ -33,27 +34,18 @@ class LoopConfig:
     trend: int = 3
     binary: bool = True
     band: dict | None = None  # the forecast's tip-error band (edge_shm.evaluation.band)
+    frame_interval_s: float | None = None  # the camera's interval: time to critical in hours
 
 
-def geometry(frame: np.ndarray, pixel_mm: float, a_offset_mm: float = 0.0) -> dict:
-    """The crack in a frame, from the vector encoder as ``evaluate`` encodes it (skeleton gaps
-    up to 6 px joined): projected length ``a_mm`` (tip x from the frame's left edge + offset),
-    path length, tip, polyline and kink angles, all in mm."""
-    from edge_shm.vector.compare import encode_for_comparison
-    from edge_shm.vector.measures import kink_angles_deg, main_length_mm, tip_mm
-
-    g = encode_for_comparison(frame, pixel_mm)
-    if g.is_empty:
-        return {"crack": False}
-    pts = g.to_mm(g.nodes)
-    return {
-        "crack": True,
-        "a_mm": float(tip_mm(g)[0]) + a_offset_mm,
-        "length_mm": main_length_mm(g),
-        "tip_mm": [float(v) for v in tip_mm(g)],
-        "polyline_mm": np.round(pts, 4).tolist(),
-        "kink_angles_deg": np.round(kink_angles_deg(pts), 2).tolist(),
-    }
+def geometry(
+    frame: np.ndarray, pixel_mm: float, a_offset_mm: float = 0.0, *, bridge: bool = False
+) -> dict:
+    """The crack in a frame (:func:`edge_shm.onsite.view.measure`): from the vector encoder as
+    ``evaluate`` encodes it (skeleton gaps up to 6 px joined; a forecast with ``bridge``: the
+    pieces of the map the pictures draw joined across gaps first), projected length ``a_mm``
+    (tip x from the frame's left edge + offset), path length, tip, polyline and kink angles, all
+    in mm, and whether the crack has left the view (``left_view``: a_mm is then a lower bound)."""
+    return measure(frame, pixel_mm, a_offset_mm, bridge=bridge)
 
 
 def camera_record(intake: dict, obs: dict, pixel_mm: float) -> dict:
@@ -84,6 +76,7 @@ class ForecastLoop:
         self.frames: list[np.ndarray] = []  # accepted frames, packed crack maps (> 0.5)
         self.forecast_maps: list[list[np.ndarray]] = []  # per accepted frame, per horizon
         self.a_obs: list[float | None] = []
+        self.left_obs: list[bool] = []  # the observed crack had left the view
         self.cycles_obs: list[float | None] = []
         self.lock = threading.Lock()  # the dashboard reads while the loop writes
 
@@ -106,11 +99,28 @@ class ForecastLoop:
             return [self.cfg.cycles_per_frame * (i + k) for k in range(1, h + 1)]
         return None
 
+    def _hours(self, rec: dict) -> dict:
+        """Frames and cycles to critical as hours at the camera's frame interval (cycles: at
+        the last interval's cycles per frame)."""
+        per_h = self.cfg.frame_interval_s / 3600.0
+        ftc, life = rec["frames_to_critical"], rec.get("cycles_to_critical") or {}
+        out = {k: None if ftc[k] is None else ftc[k] * per_h for k in ("trend", "forecast")}
+        last = [c for c in (*self.cycles_obs[-1:], rec.get("cycles")) if c is not None]
+        step = last[1] - last[0] if len(last) == 2 else self.cfg.cycles_per_frame
+        for k in ("cycles", "low", "high"):
+            v = life.get(k)
+            out[f"paris_{k}" if k != "cycles" else "paris"] = (
+                v * per_h / step if v is not None and step else None
+            )
+        return out
+
     def push(self, arrival: Arrival) -> dict:
         t0 = time.perf_counter()
         rec = {"frame": len(self.records), "name": arrival.name}
         if arrival.frame is None:
             rec.update(status="skipped", error=arrival.error)
+            if arrival.detail:  # the technical line behind the reason a person reads
+                rec["detail"] = arrival.detail
             with self.lock:
                 self.records.append(rec)
             return rec
@@ -140,13 +150,17 @@ class ForecastLoop:
         ahead = remaining.first_horizon_reaching(used, cfg.critical_mm)
         if a_now is not None and a_now >= cfg.critical_mm:
             ahead = 0
+        left = [*self.left_obs, bool(obs.get("left_view"))]
+        capped = self._capped(left[-(cfg.trend + 1) :], a_now)
+        capped_fc = capped or self._capped_forecast(fc, ahead)
         rec.update(
             status="ok",
             cycles=cycles,
             observed=obs,
+            view_a_mm=view_a_mm(arrival.frame.shape, cfg.pixel_mm, cfg.a_offset_mm),
             growth_mm_per_frame=growth,
             forecast=fc,
-            frames_to_critical={"trend": trend, "forecast": ahead},
+            frames_to_critical={"trend": trend, "forecast": ahead, "a_lower_bound": capped_fc},
             baselines_a_mm=remaining.baseline_lengths(
                 a_list, [*self.cycles_obs, cycles], cfg.horizon, cfg.width_mm
             )
@@ -154,7 +168,19 @@ class ForecastLoop:
             else {},
         )
         rec.update(self._life(a_list, [*self.cycles_obs, cycles], a_now, trend))
+        life = rec["cycles_to_critical"]
+        if life is not None:  # Paris' law reads every length so far, the trend the last ones
+            life["a_lower_bound"] = capped or (
+                life["method"] == "paris" and self._capped(left, a_now)
+            )
+        if cfg.frame_interval_s:
+            rec["hours_to_critical"] = self._hours(rec)
         rec["warning"] = remaining.warning_level(a_now, cfg.critical_mm, cfg.horizon, trend, ahead)
+        if left[-1] and rec["warning"] in ("ok", "watch"):
+            # the length is a lower bound and its growth stalls at the edge: the crack may
+            # already be critical beyond what the camera sees
+            rec["warning"] = "alert"
+            rec["warning_reason"] = "the crack has left the view: its length is a lower bound"
         if arrival.intake:
             rec["intake"] = camera_record(arrival.intake, obs, cfg.pixel_mm)
         rec["steps"] = self.forecaster.steps - steps
@@ -162,6 +188,7 @@ class ForecastLoop:
         with self.lock:
             self.records.append(rec)
             self.a_obs.append(a_now)
+            self.left_obs.append(left[-1])
             self.cycles_obs.append(cycles)
             self.frames.append(np.packbits(arrival.frame > 0.5))
             self.forecast_maps.append([np.packbits(f > 0.5) for f in forecasts])
@@ -175,13 +202,25 @@ class ForecastLoop:
         scale = details[0].scale_px if details else None
         out = []
         for k, f in enumerate(forecasts, start=1):
-            rec = {"horizon": k, **geometry(f, cfg.pixel_mm, cfg.a_offset_mm)}
+            rec = {"horizon": k, **geometry(f, cfg.pixel_mm, cfg.a_offset_mm, bridge=True)}
             rec["band_mm"] = forecast_band(cfg.band, k, scale, cfg.pixel_mm)
             if k <= len(details):
                 rec["spread_mm"] = details[k - 1].spread_px * cfg.pixel_mm
                 rec["window_advance_mm"] = details[k - 1].scale_px * cfg.pixel_mm
             out.append(rec)
         return out
+
+    def _capped(self, left: list[bool], a_now: float | None) -> bool:
+        """Whether a remaining life read from the frames of ``left`` (each: the crack had left
+        the view) comes from a length capped by the view: a crack short of critical that had
+        left it (it may be longer, and reach the critical length sooner)."""
+        return a_now is not None and a_now < self.cfg.critical_mm and any(left)
+
+    def _capped_forecast(self, fc: list[dict], ahead: int | None) -> bool:
+        """Whether a forecast that left the view short of critical comes before the first one
+        reaching it (all, when none reaches it): the crack may reach it sooner."""
+        upto = fc if ahead is None else fc[: max(ahead - 1, 0)]
+        return any(f.get("left_view") for f in upto)
 
     def _life(self, a_list, cycles, a_now, frames_trend) -> dict:
         """Paris-law fit and cycles to critical, where cycles are known (else the reason)."""

@@ -9,6 +9,7 @@ import numpy as np
 
 from edge_shm.onsite.render import overlay, unpack
 from edge_shm.onsite.skill import METHODS, onsite_skill
+from edge_shm.onsite.view import EDGE_PX, a_text, lower_bound
 from edge_shm.reports.escape import md
 
 JSONL = "forecast.jsonl"
@@ -30,9 +31,11 @@ SUMMARY_KEYS = (
     "frame",
     "name",
     "observed",
+    "view_a_mm",
     "growth_mm_per_frame",
     "frames_to_critical",
     "cycles_to_critical",
+    "hours_to_critical",
     "paris",
     "warning",
 )
@@ -97,6 +100,7 @@ def plot(loop, path: Path) -> None:
     idx = np.arange(len(ok))
     a = [r["observed"].get("a_mm", np.nan) for r in ok]
     ax.plot(idx, a, "o-", color="k", label="observed")
+    beyond = []  # (frame, a at least) of every crack, observed or forecast, that left the view
     for i, r in enumerate(ok):
         fa = [f.get("a_mm", np.nan) for f in r["forecast"]]
         if fa:
@@ -108,7 +112,17 @@ def plot(loop, path: Path) -> None:
                 alpha=0.5,
                 label="forecast" if i == len(ok) - 1 else None,
             )
+        for t, g in [(i, r["observed"]), *((i + f["horizon"], f) for f in r["forecast"])]:
+            low = lower_bound(g, r.get("view_a_mm"), loop.cfg.pixel_mm)
+            if low is not None:
+                beyond.append((t, low))
     ax.axhline(loop.cfg.critical_mm, color="tab:orange", label="critical length")
+    edge = next((r["view_a_mm"] for r in ok if r.get("view_a_mm") is not None), None)
+    if edge is not None:
+        ax.axhline(edge, color="tab:gray", ls=":", label=f"view's far edge (a = {edge:.4g} mm)")
+    if beyond:
+        t, low = zip(*beyond, strict=True)
+        ax.plot(t, low, "^", color="tab:purple", ms=8, ls="none", label="beyond the view (a >=)")
     ax.set_xlabel("frame")
     ax.set_ylabel("crack length a (mm, projected)")
     ax.legend(loc="upper left")
@@ -151,6 +165,8 @@ def report(loop, summ: dict) -> str:
     obs = last.get("observed") or {}
     paris = last.get("paris") or {}
     energy = summ.get("energy") or {}
+    px = loop.cfg.pixel_mm
+    low = " (from a length capped by the view: a lower bound; critical may come sooner)"
     lines = [
         "# On-site crack forecast",
         "",
@@ -162,14 +178,16 @@ def report(loop, summ: dict) -> str:
         "",
         "| quantity | value |",
         "|---|---|",
-        f"| crack length a (projected) | {_fmt(obs.get('a_mm'), 'mm')} |",
+        f"| crack length a (projected) | {a_text(obs, last.get('view_a_mm'), px, ' mm')} |",
         f"| crack path length | {_fmt(obs.get('length_mm'), 'mm')} |",
         f"| growth (last {loop.cfg.trend} frames) | "
         f"{_fmt(last.get('growth_mm_per_frame'), 'mm/frame')} |",
         f"| critical length | {_fmt(loop.cfg.critical_mm, 'mm')} |",
-        f"| frames to critical, by the trend | {_fmt(ftc.get('trend'), 'frames')} |",
+        f"| frames to critical, by the trend | {_fmt(ftc.get('trend'), 'frames')}"
+        f"{low if ftc.get('a_lower_bound') else ''} |",
         f"| frames to critical, by the forecast (horizon {loop.cfg.horizon}) | "
-        f"{ftc.get('forecast') if ftc.get('forecast') is not None else f'> {loop.cfg.horizon}'} |",
+        f"{ftc.get('forecast') if ftc.get('forecast') is not None else f'> {loop.cfg.horizon}'}"
+        f"{low if ftc.get('a_lower_bound') else ''} |",
         f"| cycles to critical ({ctc.get('method', 'n/a')}) | {_fmt(ctc.get('cycles'), 'cycles')}"
         + (
             f" ({ctc.get('band', '5-95 %')}: {_fmt(ctc.get('low'), '')} to "
@@ -177,6 +195,10 @@ def report(loop, summ: dict) -> str:
             if ctc.get("low") is not None and ctc.get("band") != "reached"
             else (" (band unknown)" if ctc.get("band") == "unknown" else "")
         )
+        + (low if ctc.get("a_lower_bound") else "")
+        + " |",
+        f"| time to critical (frame interval {_fmt(loop.cfg.frame_interval_s, 's')}) | "
+        + _hours_text(last.get("hours_to_critical"))
         + " |",
         "| Paris fit C, m | "
         + (
@@ -210,6 +232,7 @@ def report(loop, summ: dict) -> str:
             "![intake](intake.png)",
         ]
     lines += skill_lines(summ.get("skill_on_site") or [])
+    lines += _beyond_lines(loop.records)
     lines += [
         "",
         "| frame | name | a (mm) | growth (mm/frame) | forecast a +- its tip band, +1 .. +H (mm) "
@@ -220,20 +243,39 @@ def report(loop, summ: dict) -> str:
         if r["status"] != "ok":
             lines.append(f"| {r['frame']} | {md(r['name'])} | skipped: {md(r['error'])} | | | | |")
             continue
-        fa = ", ".join(_with_band(f) for f in r["forecast"]) or "-"
+        view = r.get("view_a_mm")
+        fa = ", ".join(_with_band(f, view, px) for f in r["forecast"]) or "-"
         ftc = r["frames_to_critical"]
         lines.append(
-            f"| {r['frame']} | {md(r['name'])} | {_fmt(r['observed'].get('a_mm'), '', 3)} | "
+            f"| {r['frame']} | {md(r['name'])} | {a_text(r['observed'], view, px)} | "
             f"{_fmt(r['growth_mm_per_frame'], '', 2)} | {fa} | "
             f"{_fmt(ftc['trend'], '', 2)} / {'-' if ftc['forecast'] is None else ftc['forecast']}"
-            f" | {r['warning']} |"
+            f"{' (a is a lower bound)' if ftc.get('a_lower_bound') else ''} | {r['warning']} |"
         )
     return "\n".join(lines) + "\n"
 
 
-def _with_band(f: dict) -> str:
-    a = _fmt(f.get("a_mm"), "", 3).strip()
-    return a if f.get("band_mm") is None else f"{a} +- {f['band_mm']:.2f}"
+def _beyond_lines(records: list[dict]) -> list[str]:
+    """What ``beyond the view`` means, when a crack observed or forecast left it."""
+    ok = [r for r in records if r.get("status") == "ok"]
+    if not any(g.get("left_view") for r in ok for g in [r["observed"], *r["forecast"]]):
+        return []
+    return [
+        "",
+        f"`beyond the view (>= X)`: the crack's tip lies within {EDGE_PX} px of the view's border "
+        "in its growth direction (X: the view's far edge, or the tip's a where it leaves by the "
+        "top or bottom): the crack goes on out of sight and its length a is at least X. Growth, "
+        "frames and cycles to critical read from such a length say so: the crack may reach the "
+        "critical length sooner.",
+    ]
+
+
+def _with_band(f: dict, view_a: float | None, pixel_mm: float) -> str:
+    """A forecast a +- its band; ``beyond the view (>= X)`` for one that left the view."""
+    a = a_text(f, view_a, pixel_mm)
+    if f.get("left_view") or f.get("band_mm") is None:
+        return a
+    return f"{a} +- {f['band_mm']:.2f}"
 
 
 NAMES = {
@@ -264,6 +306,9 @@ def skill_lines(skill: list[dict]) -> list[str]:
             n = f" (n={s['paris_forecasts']})" if m == "paris" else ""
             cells.append("n/a" if mean is None else f"{mean:.3f} / {med:.3f}{n}")
         lines.append(f"| {NAMES[m]} | " + " | ".join(cells) + " |")
+    beyond = [f"+{s['horizon']}: {s['beyond_view']}" for s in skill if s.get("beyond_view")]
+    if beyond:
+        lines += ["", "Not scored, the crack having left the view: " + ", ".join(beyond) + "."]
     return lines
 
 
@@ -316,3 +361,18 @@ def intake_figure(camera, path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, format="png", dpi=90)
     plt.close(fig)
+
+
+def _hours_text(h: dict | None) -> str:
+    """Time to critical in hours by the trend and by Paris' law, or why it is unknown."""
+    if not h:
+        return "unknown: no frame interval (`--frame-interval SECONDS`)"
+    parts = [f"trend {_fmt(h.get('trend'), 'h')}"]
+    if h.get("paris") is not None:
+        band = (
+            f" ({_fmt(h.get('paris_low'), '')} to {_fmt(h.get('paris_high'), 'h')})"
+            if h.get("paris_low") is not None
+            else ""
+        )
+        parts.append(f"Paris {_fmt(h['paris'], 'h')}{band}")
+    return ", ".join(parts)

@@ -1,8 +1,9 @@
 """Where frames come from: a stack, an image folder, a library sample, or a watched folder.
 
 Every source yields :class:`Arrival` items in order. A finite source refuses a bad image with
-one line (the run stops before writing anything); ``watch`` reports it in the arrival
-(``error``) and goes on, as a device must.
+one line (the run stops before writing anything); ``watch`` reports it in the arrival and goes
+on, as a device must: ``error`` says why in a person's words with the file's name ("not an image
+file (notes.txt)", shown on the dashboard), ``detail`` the technical line.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from edge_shm.errors import UserError
+from edge_shm.onsite.camera import FrameRefused
 from edge_shm.onsite.intake import Intake, read_frame
 
 
@@ -24,8 +26,10 @@ class Arrival:
     name: str
     frame: np.ndarray | None  # (H, W) float32, None when the image was refused
     cycles: float | None = None  # load cycles at this frame, when known
-    error: str | None = None
+    error: str | None = None  # why it was refused, for a person on site
     intake: dict | None = None  # what a camera intake did (mouth, shift, image size)
+    detail: str | None = None  # why it was refused, the technical line (None: as ``error``)
+    received: float = field(default_factory=time.time)  # when it was taken, s since the epoch
 
 
 def _arrival(name: str, path: Path, intake: Intake) -> Arrival:
@@ -131,6 +135,14 @@ def library_source(path: Path, sample: int, intake: Intake) -> Source:
     return src
 
 
+def refused(name: str, reason: str, detail: str) -> Arrival:
+    """A watched file skipped: ``reason`` for a person, then the file's name in brackets;
+    ``detail`` the technical line (names and messages as text a terminal can take)."""
+    return Arrival(
+        name, None, error=display_name(f"{reason} ({name})"), detail=display_name(detail)
+    )
+
+
 class WatchEnded(Exception):
     """The watched folder cannot be read any more (removed, unmounted): the watch ends."""
 
@@ -197,13 +209,15 @@ def watch(
             seen.add(f.name)
             name = display_name(f.name)
             if f.suffix.lower() not in IMAGE_SUFFIXES:
-                yield Arrival(name, None, error=f"{name}: not a {IMAGE_FORMATS} image")
+                yield refused(name, "not an image file", f"{name}: not a {IMAGE_FORMATS} image")
             else:
                 try:
                     arrival = _arrival(name, f, intake)
-                except (UserError, MemoryError) as e:
-                    why = str(e) if isinstance(e, UserError) else "too large for memory"
-                    yield Arrival(name, None, error=display_name(why))
+                except MemoryError:
+                    yield Arrival(name, None, error="too large for memory")
+                except UserError as e:
+                    reason = e.reason if isinstance(e, FrameRefused) else str(e)
+                    yield refused(name, reason.replace(str(f), name), str(e))
                 else:
                     frame_sizes.check(f)
                     yield arrival

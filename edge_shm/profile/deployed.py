@@ -1,12 +1,20 @@
-"""Figures of a calibrated deployment on the integer engine (``profile --calibration``)."""
+"""Figures of a calibrated deployment on the integer engine (``profile --calibration``).
+
+Memory: the C firmware's layout of the calibration (``firmware_sim/c/layout.py``), the same
+account as the plain profile at that precision (:func:`edge_shm.profile.memory.memory_report`),
+exact where the plain profile assumes (the accumulator width)."""
 
 from __future__ import annotations
+
+from dataclasses import asdict
 
 
 def deployed_figures(fixed, calibration: str, library=None, frames=None, split="test",
                      max_windows=None) -> dict:  # fmt: skip
-    """Memory in bytes at the deployed precision and integer work per forecast, over the same
-    windows as the profile (each from a zero state)."""
+    """Memory in bytes at the deployed precision (``memory_B`` per group, ``memory_lines``
+    the account's lines) and integer work per forecast, over the same windows as the profile
+    (each from a zero state)."""
+    from edge_shm.firmware_sim.c.layout import account_bytes, geometry, memory_groups
     from edge_shm.firmware_sim.int_engine import IntEngine
     from edge_shm.profile.profiler import load_windows
 
@@ -15,11 +23,15 @@ def deployed_figures(fixed, calibration: str, library=None, frames=None, split="
     for w in x[:, :, 0].numpy():
         total.forecast(w)
     n = len(x)
+    geo = geometry(fixed)
+    groups = memory_groups(geo)
     return {
         "calibration": calibration,
         "target": fixed.target,
         "windows": n,
-        "memory_B": total.memory_bytes(),
+        "memory_B": {g.key: g.bytes for g in groups},
+        "memory_lines": [asdict(g) for g in groups],
+        "account_B": account_bytes(geo),
         "synaptic_ops_per_forecast": total.ops.synaptic_ops / n,
         "bias_ops_per_forecast": total.ops.bias_ops / n,
         "neuron_updates_per_forecast": total.ops.neuron_updates / n,
@@ -28,24 +40,29 @@ def deployed_figures(fixed, calibration: str, library=None, frames=None, split="
 
 def deployed_budget(budget, figures: dict, device):
     """The memory lines of ``budget`` (a :class:`~edge_shm.profile.memory.MemoryBudget`)
-    replaced by the calibrated deployment's bytes, checked against the same budgets."""
-    from edge_shm.profile.memory import BudgetLine, MemoryBudget, _check
+    replaced by the calibration's firmware account, checked against the same budgets."""
+    from edge_shm.profile.memory import (
+        CODE_NOTE,
+        MemoryBudget,
+        _need,
+        layout_basis,
+        layout_lines,
+        recheck,
+    )
 
-    mem, target = figures["memory_B"], figures["target"]
+    target = figures["target"]
     has_flash = any(c.memory == "flash" for c in budget.checks)
-    bits = "v, 24-bit" if target == "loihi" else "v, 16-bit"
-    lines = [
-        BudgetLine(f"weights (8-bit, {target})", mem["weights"], "flash" if has_flash else "RAM"),
-        BudgetLine("biases (32-bit)", mem["biases"], "flash" if has_flash else "RAM"),
-        BudgetLine(f"persistent state ({bits})", mem["state"], "RAM"),
-        BudgetLine("scratch (largest int32 accumulator)", mem["scratch"], "RAM"),
-    ]
-    need = {w: sum(x.bytes for x in lines if x.where == w) for w in ("RAM", "flash")}
-    out = MemoryBudget(device.name, f"deployed {target}", lines, need, cores=budget.cores)
-    for c in budget.checks:
-        if c.memory in need:
-            out.checks.append(_check(c.memory, need[c.memory], c.budget_B))
-        else:
-            out.checks.append(c)
-    out.fits = all(c.fits for c in out.checks) if out.checks else None
-    return out
+    lines = layout_lines(figures["memory_lines"], has_flash)
+    out = MemoryBudget(device.name, f"deployed {target}", lines, _need(lines), cores=budget.cores,
+                       basis=layout_basis(target, f"of the calibration {figures['calibration']}"),
+                       notes=[CODE_NOTE], layout=target,
+                       account_B=dict(figures["account_B"]))  # fmt: skip
+    if budget.layout == target:
+        diff = out.need_B["RAM"] - budget.need_B["RAM"]
+        out.notes.append(
+            f"RAM {out.need_B['RAM']:,} B, the same as the plain profile's at {target}"
+            if diff == 0
+            else f"RAM {diff:+,} B against the plain profile's {budget.need_B['RAM']:,} B at "
+            f"{target}: the calibration's accumulator width differs from the one assumed there"
+        )
+    return recheck(out, budget.checks)

@@ -268,8 +268,32 @@ def load_devices(extra: list[str | Path] | None = None) -> dict[str, Device]:
     return devices
 
 
-def get_device(name: str, extra: list[str | Path] | None = None) -> Device:
+# Old device names -> the profile they meant. ``loihi`` was Loihi 1 (Davies et al. 2018) beside
+# ``loihi2``: renamed so that nobody takes it for Loihi 2. (The *precision* ``loihi``, Lava's
+# Loihi 2 fixed point, is another thing and keeps its name.)
+DEPRECATED_NAMES = {"loihi": "loihi1"}
+DEFAULT_NEUROMORPHIC = "loihi2"
+
+
+def resolve_name(name: str, devices: dict[str, Device]) -> tuple[str, str | None]:
+    """The profile name ``name`` stands for, and a one-line note when it is a deprecated alias
+    (None otherwise). A device file that defines the old name itself keeps it."""
+    if name in devices or name not in DEPRECATED_NAMES:
+        return name, None
+    new = DEPRECATED_NAMES[name]
+    return new, (
+        f"note: device {name!r} is the deprecated name of {new!r} (Intel Loihi 1, Davies et al. "
+        f"2018), not Loihi 2; using {new} (the default is {DEFAULT_NEUROMORPHIC})"
+    )
+
+
+def get_device(name: str, extra: list[str | Path] | None = None, note=None) -> Device:
+    """The profile called ``name`` (built in, or from the ``extra`` device files). A deprecated
+    name resolves to its new one; ``note(line)``, when given, hears about it."""
     devices = load_devices(extra)
+    name, told = resolve_name(name, devices)
     if name not in devices:
         raise UserError(f"unknown device {name!r}; known: {', '.join(sorted(devices))}")
+    if told is not None and note is not None:
+        note(told)
     return devices[name]

@@ -161,7 +161,9 @@ def energy_report(profile, device, frame_rate_hz: float = DEFAULT_FRAME_RATE_HZ)
 
 @dataclass
 class RateCurve:
-    """Energy per forecast (pJ) of a spiking model if its spike-driven inputs had ``rates``."""
+    """Energy per forecast (pJ) of a spiking model if its spike-driven inputs had ``rates``.
+    ``ann_twin_pJ``: the same network without spikes on the same device; None on a device that
+    runs spiking networks only (the twin cannot run there)."""
 
     rates: list[float]
     energy_pJ: list[float]
@@ -169,27 +171,30 @@ class RateCurve:
     measured_pJ: float
     base_pJ: float
     slope_pJ: float
-    ann_twin_pJ: float
+    ann_twin_pJ: float | None
 
 
 def energy_vs_rate(profile, device, rates) -> RateCurve | None:
     """ACs scale linearly with the input spike rate (ACs = dense ACs x rate); everything else
     stays as measured. Also the same network as a non-spiking twin (every synaptic op a dense
-    MAC, every neuron a ReLU evaluation). None without energy data."""
+    MAC, every neuron a ReLU evaluation), but not on a device that runs spiking networks only.
+    None without energy data."""
     rep = energy_report(profile, device)
     if not rep.available:
         return None
     t, e = profile.counts.totals, rep.op_energy_pJ
     base = rep.total_pJ - t.acs * e["ac"]
     n = profile.counts.neuron_totals.neurons
-    twin = (
-        rep.total_pJ
-        - rep.compute_total_pJ
-        + (t.macs_dense + t.acs_dense) * e["mac"]
-        + t.mult * e["mult"]
-        + t.add * e["add"]
-        + (t.nonlinear + n) * e["nonlinear"]
-    )
+    twin = None  # a non-spiking network cannot run on a spiking-only device: no price there
+    if device.native != "spiking":
+        twin = (
+            rep.total_pJ
+            - rep.compute_total_pJ
+            + (t.macs_dense + t.acs_dense) * e["mac"]
+            + t.mult * e["mult"]
+            + t.add * e["add"]
+            + (t.nonlinear + n) * e["nonlinear"]
+        )
     return RateCurve(
         rates=list(map(float, rates)),
         energy_pJ=[base + t.acs_dense * e["ac"] * r for r in rates],
@@ -201,9 +206,19 @@ def energy_vs_rate(profile, device, rates) -> RateCurve | None:
     )
 
 
+RATE_TOLERANCE = 1e-6  # a crossing this close to rate 1 is the end of the range, not inside it
+
+
 def break_even_rate(curve: RateCurve | None, reference_pJ: float) -> float | None:
-    """Input spike rate at which the SNN costs ``reference_pJ``; None when above rate 1."""
-    if curve is None or curve.slope_pJ <= 0:
+    """Input spike rate at which the SNN starts to cost more than ``reference_pJ``, only when
+    strictly inside the swept range (0, 1): None when the SNN is no dearer at every rate up to 1
+    (a crossing at rate 1 included: a twin charging MACs at the AC price ties there), 0.0 when it
+    costs more even without spikes."""
+    if curve is None:
         return None
+    if curve.slope_pJ <= 0:  # no spike-driven work: the SNN costs the same at every rate
+        return None if curve.base_pJ <= reference_pJ else 0.0
     r = (reference_pJ - curve.base_pJ) / curve.slope_pJ
-    return r if 0 <= r <= 1 else (0.0 if r < 0 else None)
+    if r >= 1 - RATE_TOLERANCE:
+        return None
+    return max(r, 0.0)

@@ -52,7 +52,9 @@ class Profile:
     memory_budget: MemoryBudget | None = None
 
     def to_dict(self) -> dict:
-        """The profile.json layout (as in edge-shm 0.1.0)."""
+        """The profile.json layout (as in edge-shm 0.1.0; later keys only added:
+        ``memory.output_frame``, ``memory.firmware_layout``, ``memory_budget.basis`` /
+        ``notes`` / ``layout`` / ``compared``, so readers of older files keep working)."""
         out = {
             "model": self.model,
             "parameters": self.parameters,
@@ -101,7 +103,7 @@ def profile_model(
     from edge_shm.data.frames import check_frame_shape
     from edge_shm.firmware_sim.codec import graph_inputs
     from edge_shm.profile.counts import count_windows
-    from edge_shm.profile.memory import vector_form
+    from edge_shm.profile.memory import firmware_layouts, vector_form
     from edge_shm.profile.summary import summarize
 
     if windows.ndim != 5 or windows.shape[2] != 1:
@@ -121,7 +123,9 @@ def profile_model(
         parameters=params,
         frame_shape=list(windows.shape[-2:]),
         counts=counts,
-        memory=memory_lines(params, counts, tuple(windows.shape[-2:]), vec),
+        memory=memory_lines(
+            params, counts, tuple(windows.shape[-2:]), vec, firmware_layouts(model)
+        ),
         neurobench=neurobench_metrics(model, counts),
     )
 

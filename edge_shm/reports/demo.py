@@ -9,6 +9,7 @@ from pathlib import Path
 from edge_shm.data.library import read_library
 from edge_shm.data.summary import summary
 from edge_shm.outputs import atomic_file
+from edge_shm.reports.demo_verdict import verdict_section
 
 
 def build_report(out: Path) -> Path:
@@ -24,15 +25,21 @@ def build_report(out: Path) -> Path:
         "Preview: `library-preview.png`.",
         "",
     ]
+    lines += verdict_section(out)
     cmp = out / "comparison" / "comparison.md"
     if cmp.is_file():
         body = cmp.read_text().split("\n", 1)[1]  # drop the file's own title
+        # its figure lines name files beside comparison.md: listed below with their folder
+        body = "\n".join(
+            ln for ln in body.splitlines() if not ln.startswith(("Figure: ", "Figures: "))
+        )
         lines += [
             "## Predictors, energy and memory",
             body.strip(),
             "",
-            "Figures: `comparison/accuracy_vs_parameters.png`, `comparison/energy_vs_mae.png`, "
-            "`comparison/energy_vs_firing_rate.png`.",
+            "Figures: "
+            + ", ".join(f"`comparison/{f.name}`" for f in sorted(cmp.parent.glob("*.png")))
+            + ".",
             "",
         ]
     lines += timing_section(out)
@@ -56,6 +63,11 @@ def build_report(out: Path) -> Path:
         lines += [
             "## Profiles",
             "",
+            "Energies are modelled: operation counts measured on the test windows times "
+            "per-operation energies from the literature (sources in "
+            "`edge_shm/profile/devices.json`, docs/profile.md), not measured on a chip. Memory "
+            "in bytes (B).",
+            "",
             "| profile | device | energy per forecast | memory |",
             "|---|---|---|---|",
         ]
@@ -70,12 +82,21 @@ def build_report(out: Path) -> Path:
             "Figures: `onsite/forecast.png`, `onsite/forecast.gif`.",
             "",
         ]
-    lines += ["## Run reports", ""]
+    lines += [
+        "## Run reports",
+        "",
+        "Each run's `tip_error_per_horizon.png` is its forecast skill beside the baselines; "
+        "`predictions.png` shows its rollouts. `mae_per_step.png` is the paper's pixel MAE "
+        "(eq. 8) along the rollout, kept to compare with the paper: it cannot judge a thin "
+        "crack (one drawn 1 px aside costs twice as much as none), so the verdict above uses "
+        "tip errors.",
+        "",
+    ]
     for run in sorted(out.glob("run-*")):
         if (run / "evaluation.md").is_file():
             lines.append(
-                f"- `{run.name}/evaluation.md`, `{run.name}/predictions.png`, "
-                f"`{run.name}/mae_per_step.png`"
+                f"- `{run.name}/evaluation.md`, `{run.name}/tip_error_per_horizon.png`, "
+                f"`{run.name}/predictions.png`, `{run.name}/mae_per_step.png`"
             )
     path = out / "REPORT.md"
     with atomic_file(path) as tmp:

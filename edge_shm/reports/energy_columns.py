@@ -51,12 +51,15 @@ class EnergyColumns:
                 row.energy_uj[dev.name] = rep.total_pJ * 1e-6 if rep.available else None
 
     def section(self, rows: list, out_dir: Path) -> str:
-        from edge_shm.profile.energy import break_even_rate, energy_report, energy_vs_rate
-        from edge_shm.reports.plots import energy_vs_firing_rate, energy_vs_mae
+        from edge_shm.profile.energy import energy_vs_rate
+        from edge_shm.reports.comparison import accuracy_axis
+        from edge_shm.reports.plots import energy_vs_accuracy, energy_vs_firing_rate
 
         if self.skipped:
             return f"\nEnergy: n/a ({self.skipped})."
-        energy_vs_mae(rows, [d.name for d in self.devices], out_dir / "energy_vs_mae.png")
+        axis = accuracy_axis(rows)
+        figure = "energy_vs_tip_error.png" if axis.tip else "energy_vs_mae.png"
+        energy_vs_accuracy(rows, [d.name for d in self.devices], axis, out_dir / figure)
         lines = [
             "",
             "## Energy per forecast frame (uJ)",
@@ -73,45 +76,65 @@ class EnergyColumns:
         for s in spiking[:1]:
             for dev in self.devices:
                 curve = energy_vs_rate(self.profiles[s.run], dev, np.linspace(0, 1, 51))
-                if curve is None:
-                    continue
-                refs = {"non-spiking twin": curve.ann_twin_pJ}
-                for o in other:
-                    rep = energy_report(self.profiles[o.run], dev)
-                    if rep.available:
-                        refs[o.model] = rep.total_pJ
-                    else:
-                        lines.append(f"- `{dev.name}`: {rep.note}.")
-                be = {k: break_even_rate(curve, v) for k, v in refs.items()}
-                curves.append(
-                    {"label": dev.name, "curve": curve, "references": refs, "break_even": be}
-                )
-                for o in (o for o in other if o.model in refs):
-                    ratio = refs[o.model] / curve.measured_pJ
-                    lines.append(
-                        f"- `{dev.name}`: {o.model} / {s.model} energy ratio "
-                        f"{ratio:,.1f}x; " + _break_even_text(be[o.model], o.model)
-                    )
-                lines.append(
-                    f"- `{dev.name}`: vs the same network without spikes: "
-                    + _break_even_text(be["non-spiking twin"], "non-spiking twin")
-                )
+                if curve is not None:
+                    curves.append(self._against(s, other, dev, curve, lines))
+        figures = [figure]
         if curves:
             energy_vs_firing_rate(curves, out_dir / "energy_vs_firing_rate.png")
+            figures.append("energy_vs_firing_rate.png")
             lines += [
                 "",
                 f"Measured input spike rate of the SNN's spike-driven layers: "
-                f"{curves[0]['curve'].measured_rate:.4f} spikes/neuron/step. "
-                "Figures: energy_vs_mae.png, energy_vs_firing_rate.png.",
+                f"{curves[0]['curve'].measured_rate:.4f} spikes/neuron/step.",
             ]
-        else:
-            lines += ["", "Figure: energy_vs_mae.png."]
+        lines += ["", f"Figures: {', '.join(figures)}. {axis.note()}"]
         return "\n".join(lines)
 
+    def _against(self, s, other: list, dev, curve, lines: list) -> dict:
+        """The SNN ``s``'s rate curve on ``dev`` against the other models and its non-spiking
+        twin, where they can run (nothing priced on a device they cannot run on); appends the
+        Markdown lines; returns the figure's item."""
+        from edge_shm.profile.energy import break_even_rate, energy_report
 
-def _break_even_text(rate, ref: str) -> str:
+        refs = {}
+        for o in other:
+            rep = energy_report(self.profiles[o.run], dev)
+            if rep.available:
+                refs[o.model] = rep.total_pJ
+            else:
+                lines.append(f"- `{dev.name}`: {rep.note}.")
+        if curve.ann_twin_pJ is not None:
+            refs["non-spiking twin"] = curve.ann_twin_pJ
+        be = {k: break_even_rate(curve, v) for k, v in refs.items()}
+        for o in (o for o in other if o.model in refs):
+            ratio = refs[o.model] / curve.measured_pJ
+            lines.append(
+                f"- `{dev.name}`: {o.model} / {s.model} energy ratio {ratio:,.1f}x; "
+                + _break_even_text(be[o.model], o.model, curve, refs[o.model])
+            )
+        if curve.ann_twin_pJ is None:
+            lines.append(
+                f"- `{dev.name}`: no non-spiking twin: {dev.name} runs spiking networks only."
+            )
+        else:
+            lines.append(
+                f"- `{dev.name}`: vs the same network without spikes: "
+                + _break_even_text(
+                    be["non-spiking twin"], "non-spiking twin", curve, curve.ann_twin_pJ
+                )  # fmt: skip
+            )
+        return {"label": dev.name, "curve": curve, "references": refs, "break_even": be}
+
+
+def _break_even_text(rate, ref: str, curve, ref_pJ: float) -> str:
+    """The crossing, said only when it lies strictly inside the swept rates (0, 1)."""
     if rate is None:
-        return f"the SNN stays cheaper than the {ref} at every spike rate up to 1"
+        at_one = curve.base_pJ + curve.slope_pJ
+        tie = abs(at_one - ref_pJ) <= 1e-6 * max(abs(at_one), abs(ref_pJ))
+        return (
+            f"the SNN stays cheaper than the {ref} at every spike rate up to 1 "
+            "spike/neuron/step" + (" (they cost the same at 1)" if tie else "")
+        )
     if rate == 0.0:
         return f"the SNN costs more than the {ref} even without spikes"
     return f"the SNN stops paying off against the {ref} above {rate:.3f} spikes/neuron/step"

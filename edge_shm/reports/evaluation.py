@@ -80,7 +80,11 @@ def evaluation_markdown(ev: Evaluation, config: dict) -> str:
         f"{sum(s.copy_last.mae for s in ev.rollout.steps):.5f}.",
         "",
         "Length and tip errors: vector encoder (`edge_shm.vector.compare_geometry`) on the "
-        "rollout's predicted vs true frames, mean absolute, in mm.",
+        "rollout's predicted vs true frames, mean absolute, in mm. This rollout is the paper's "
+        "protocol: the raw output is fed back as the next input, from the first window of each "
+        "sample only. The forecast-skill tables below feed back the crack map (> 0.5) and "
+        "start from every test window, so their tip error at the same step differs; judge the "
+        "forecast by those tables.",
     ]
     lines += forecast_lines(ev)
     return "\n".join(lines) + "\n"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import matplotlib
+import matplotlib.ticker
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -138,14 +139,24 @@ def prediction_grid(arrays, path, model_name: str, n_samples: int = 3) -> Path:
     return save(fig, path)
 
 
-def _mae_axes(ax, rows: list[dict], xlabel: str, title: str, legend_size: int = 8) -> None:
-    """Shared look of the accuracy-vs-cost scatter plots (log x, copy-last reference line)."""
-    ax.axhline(rows[0].copy_last_one_step_mae, color="grey", ls="--", lw=1, label="copy last frame")
+def _accuracy_axes(ax, axis, xlabel: str, title: str, legend_size: int = 8) -> None:
+    """Shared look of the accuracy-vs-cost scatter plots (log x, copy-last reference line);
+    ``axis``: an :class:`~edge_shm.reports.comparison.AccuracyAxis`."""
+    if axis.reference is not None:
+        ax.axhline(axis.reference, color="grey", ls="--", lw=1, label="copy last frame")
     ax.set_xscale("log")
+    if axis.tip and min(axis.values.values(), default=0) > 0:
+        ax.set_yscale("log")  # tip errors span decades (0.1 mm to the plate width)
+        ax.yaxis.set_minor_locator(matplotlib.ticker.LogLocator(subs=(2.0, 5.0)))
+        for axis_ticks in (ax.yaxis.set_major_formatter, ax.yaxis.set_minor_formatter):
+            axis_ticks(matplotlib.ticker.FormatStrFormatter("%g"))  # 0.2, not 2 x 10^-1
     ax.set_xlabel(xlabel)
-    ax.set_ylabel("one-step test MAE (1)")
+    ax.set_ylabel(axis.label)
+    if axis.left_out:
+        title += f" ({len(axis.left_out)} run(s) without tip error not drawn)"
     ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=legend_size)
+    if axis.reference is not None:
+        ax.legend(fontsize=legend_size)
     ax.grid(alpha=0.3)
 
 
@@ -153,12 +164,14 @@ def _label(ax, text: str, xy) -> None:
     ax.annotate(text, xy, fontsize=7, xytext=(4, 4), textcoords="offset points")
 
 
-def accuracy_vs_parameters(rows: list[dict], path) -> Path:
+def accuracy_vs_parameters(rows: list, axis, path) -> Path:
+    """Accuracy (``axis``: tip error in mm, or MAE when no run has one) against parameters."""
     fig, ax = plt.subplots(figsize=(5, 3.5))
-    for r in rows:
-        ax.scatter(r.parameters, r.one_step_mae, s=40)
-        _label(ax, f"{r.model} ({r.loss})", (r.parameters, r.one_step_mae))
-    _mae_axes(ax, rows, "parameters (count)", "accuracy vs cost")
+    for r in (r for r in rows if r.run in axis.values):
+        y = axis.values[r.run]
+        ax.scatter(r.parameters, y, s=40)
+        _label(ax, f"{r.model} ({r.loss})", (r.parameters, y))
+    _accuracy_axes(ax, axis, "parameters (count)", "accuracy vs cost")
     return save(fig, path)
 
 
@@ -202,7 +215,7 @@ def energy_split(reports: list[tuple[str, dict]], path) -> Path:
 
 
 def memory_budget(reports: list[tuple[str, dict]], path) -> Path:
-    """Horizontal stacked bars of the memory lines (KB) per RAM / flash, budget marked."""
+    """Horizontal stacked bars of the memory lines (KiB) per RAM / flash, budget marked."""
     rows = []
     for label, rep in reports:
         for where in ("RAM", "flash"):
@@ -231,39 +244,36 @@ def memory_budget(reports: list[tuple[str, dict]], path) -> Path:
             ax.plot([budget / 1024] * 2, [i - 0.4, i + 0.4], color="red", lw=2)
             ok = "fits" if left * 1024 <= budget else "does not fit"
             ax.annotate(
-                f"budget {budget / 1024:,.0f} KB ({ok})",
+                f"budget {budget / 1024:,.0f} KiB ({ok})",
                 (budget / 1024, i + 0.42),
                 fontsize=6,
                 color="red",
             )
     ax.set_yticks(range(len(rows)), [r[0] for r in rows], fontsize=7)
     ax.set_xscale("log")
-    ax.set_xlabel("bytes (KB, log scale)")
+    ax.set_xlabel("bytes (KiB = 1,024 B, log scale)")
     ax.set_title("memory per forecast vs device budget", fontsize=9)
     ax.legend(fontsize=6, loc="lower right")
     ax.grid(alpha=0.3, axis="x")
     return save(fig, path)
 
 
-def energy_vs_mae(rows: list, devices: list[str], path) -> Path:
-    """Energy per forecast (uJ, log) against one-step MAE, one marker per run and device;
-    spiking models in blue, the others in orange."""
+def energy_vs_accuracy(rows: list, devices: list[str], axis, path) -> Path:
+    """Energy per forecast (uJ, log) against accuracy (``axis``: median tip error one frame
+    ahead in mm, or MAE when no run has one), one marker per run and device; spiking models in
+    blue, the others in orange; no marker for a deployment that cannot exist (energy None)."""
     fig, ax = plt.subplots(figsize=(5.5, 3.6))
     markers = "osD^v<>"
     for j, dev in enumerate(devices):
-        for r in rows:
-            uj = r.energy_uj.get(dev)
+        for r in (r for r in rows if r.run in axis.values):
+            uj, y = r.energy_uj.get(dev), axis.values[r.run]
             if uj is None:
                 continue
             ax.scatter(
-                uj,
-                r.one_step_mae,
-                marker=markers[j % len(markers)],
-                s=40,
-                color="C0" if r.spiking else "C1",
+                uj, y, marker=markers[j % len(markers)], s=40, color="C0" if r.spiking else "C1"
             )
-            _label(ax, f"{r.model} @ {dev}", (uj, r.one_step_mae))
-    _mae_axes(ax, rows, "energy per forecast frame (uJ)", "accuracy vs energy per forecast", 7)
+            _label(ax, f"{r.model} @ {dev}", (uj, y))
+    _accuracy_axes(ax, axis, "energy per forecast frame (uJ)", "accuracy vs energy per forecast", 7)
     return save(fig, path)
 
 
@@ -295,7 +305,7 @@ def energy_vs_firing_rate(curves: list[dict], path) -> Path:
     ax.set_xlim(0, 1)
     ax.set_xlabel("input spike rate of the spike-driven layers (spikes / neuron / step)")
     ax.set_ylabel("energy per forecast frame (uJ)")
-    ax.set_title("where the SNN stops paying off (dot: measured rate)", fontsize=9)
+    ax.set_title("SNN energy vs input spike rate (dot: measured rate)", fontsize=9)
     ax.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.01, 1))
     ax.grid(alpha=0.3)
     return save(fig, path)

@@ -12,7 +12,11 @@ FILES = ("profile.md", "profile.json", "energy.png", "memory.png")
 
 
 def _kb(b) -> str:
-    return f"{b / 1024:,.1f} KB" if b is not None else "n/a"
+    return f"{b / 1024:,.1f} KiB" if b is not None else "n/a"
+
+
+def _b(b) -> str:
+    return f"{b:,.0f} B ({_kb(b)})"
 
 
 def _uj(pj) -> str:
@@ -117,40 +121,76 @@ def _neuron_row(name: str, row) -> str:
     )
 
 
+def _layout_table(layouts: dict) -> list[str]:
+    """The C firmware account of the model at each firmware precision, side by side."""
+    from edge_shm.firmware_sim.c.readme import memory_table
+
+    if not layouts:
+        return []
+    return [
+        "",
+        "C firmware layout of the model (`firmware_sim/c/layout.py`, before calibration): the "
+        "buffers the generator declares, the stack reserve and the alignment padding of the "
+        "Cortex-M4 link; the RAM total is the ELF's .data + .bss + stack.",
+        "",
+        *memory_table(layouts),
+    ]
+
+
 def _budget_lines(p) -> list[str]:
     mb, mem, dev = p.memory_budget, p.memory, p.device
     inp = mem.input_frame
     lines = [
+        "Bytes (B) throughout; KiB = 1,024 B (the device files' KB are KiB).",
+        "",
         "| line | values (count) | float32 | int8 | Loihi 8-bit |",
         "|---|---|---|---|---|",
         _mem_row("weights", mem.weights),
         _mem_row("persistent state (" + ", ".join(mem.state.tensors or {}) + ")", mem.state),
         _mem_row("peak activations (largest layer in + out)", mem.peak_activations),
+    ]
+    if mem.output_frame is not None:
+        lines.append(_mem_row("output buffer (one forecast)", mem.output_frame))
+    lines += [
         "",
         "Element sizes: weights 4 / 1 / 1 B; state 4 / 2 (int16) / 3 (24-bit) B; activations "
-        "4 / 1 / 1 B.",
+        "and output values 4 / 1 / 1 B.",
         "",
         f"Input frame: {inp.pixels:,} px = {inp.float32_B:,} B (float32), {inp.uint8_B:,} B "
         f"(uint8); vector form mean {inp.vector_mean_B:.1f} B (max {inp.vector_max_B:.0f} B, "
         f"{inp.vector_mean_nodes:.1f} nodes; {inp.vector_source}).",
+        *_layout_table(mem.layouts),
         "",
         f"## Memory budget on `{dev['name']}` ({mb.precision})",
         "",
-        "| line | bytes (B) | KB | where |",
-        "|---|---|---|---|",
     ]
-    lines += [f"| {ln.line} | {ln.bytes:,} | {_kb(ln.bytes)} | {ln.where} |" for ln in mb.lines]
+    if mb.basis and mb.lines:
+        lines += [f"Lines: {mb.basis}.", ""]
+    if mb.lines:
+        lines += ["| line | bytes (B) | KiB | where |", "|---|---|---|---|"]
+        lines += [f"| {ln.line} | {ln.bytes:,} | {_kb(ln.bytes)} | {ln.where} |" for ln in mb.lines]
     if mb.checks:
         lines += ["", "| memory | need | budget | headroom | result |", "|---|---|---|---|---|"]
         for ch in mb.checks:
-            fmt = (lambda v, u=ch.unit: f"{v:,.0f} {u}") if ch.unit else _kb
+            fmt = (lambda v, u=ch.unit: f"{v:,.0f} {u}") if ch.unit else _b
             lines.append(
                 f"| {ch.memory} | {fmt(ch.need_B)} | {fmt(ch.budget_B)} | "
                 f"{fmt(ch.headroom_B)} ({ch.headroom_pct:.1f} %) | "
                 f"{'PASS' if ch.fits else 'FAIL'} |"
             )
-    else:
-        lines += ["", "No budget: the device has none; pass `--budget-ram KB --budget-flash KB`."]
+    elif mb.lines:
+        lines += ["", "No budget: the device has none; pass `--budget-ram KIB --budget-flash KIB`."]
+    if mb.notes:
+        lines += [""] * bool(mb.lines) + [f"- {n}." for n in mb.notes]
+    if mb.compared:
+        c = mb.compared
+        lines += ["", "| memory | account (layout) | measured (ELF) | difference | why |",
+                  "|---|---|---|---|---|"]  # fmt: skip
+        for m in ("RAM", "flash"):
+            lines.append(
+                f"| {m} | {c['account_B'][m]:,} B | {c['measured_B'][m]:,} B | "
+                f"{c['difference_B'][m]:+,} B | {c['explained'][m]} |"
+            )
     if mb.cores:
         cr = mb.cores
         lines += [
@@ -165,22 +205,23 @@ def _deployed_lines(d) -> list[str]:
     """The calibrated (integer) deployment, measured on the integer engine."""
     if not d:
         return []
-    mem = d["memory_B"]
+    acc = d.get("account_B")
+    memory = (
+        f"Memory: the C firmware's layout of this calibration (the budget above): RAM "
+        f"{acc['RAM']:,} B, flash constants {acc['flash']:,} B."
+        if acc
+        else "Memory: " + ", ".join(f"{k} {v:,} B" for k, v in d["memory_B"].items()) + "."
+    )
     return [
         "",
         f"## Deployed precision: `{d['target']}` calibration (`{d['calibration']}`)",
         "",
-        "Memory of the integer engine (`firmware_sim/int_engine.py`) and its measured work per "
-        f"forecast over {d['windows']} windows (event-driven: one addition per event and "
-        "output it reaches).",
+        memory,
         "",
-        "| memory | bytes |",
-        "|---|---|",
-        *[f"| {k} | {v:,} |" for k, v in mem.items()],
-        f"| total | {sum(mem.values()):,} |",
-        "",
-        f"Synaptic additions per forecast: {d['synaptic_ops_per_forecast']:,.0f}; bias "
-        f"additions {d['bias_ops_per_forecast']:,.0f}; neuron updates "
+        f"Work per forecast on the integer engine (`firmware_sim/int_engine.py`) over "
+        f"{d['windows']} windows (event-driven: one addition per event and output it reaches): "
+        f"synaptic additions {d['synaptic_ops_per_forecast']:,.0f}; bias additions "
+        f"{d['bias_ops_per_forecast']:,.0f}; neuron updates "
         f"{d['neuron_updates_per_forecast']:,.0f}.",
     ]
 
@@ -285,8 +326,15 @@ def console_table(p):
                 f"time per forecast at {m['clock_hz'] / 1e6:g} MHz (1 instruction/cycle)",
                 f"{m['ms_per_forecast_at_clock']:.2f} ms",
             )
+    if not mb.lines and mb.notes:
+        tab.add_row("memory", mb.notes[0])
     for ln in mb.lines:
         tab.add_row(f"{ln.line} in {ln.where}", f"{ln.bytes:,} B")
+    if mb.layout and not mb.compared:
+        tab.add_row("code in flash", "measured only with --firmware")
+    if mb.compared:
+        d = mb.compared["difference_B"]
+        tab.add_row("RAM, measured - account (layout)", f"{d['RAM']:+,} B")
     for ch in mb.checks:
         unit = ch.unit or "B"
         tab.add_row(
@@ -340,5 +388,6 @@ def write_profile(p, out_dir) -> str:
         write_text(tmp / "profile.md", md)
         if p.energy.available:
             energy_split([(f"{p.model} @ {p.device['name']}", p.energy)], tmp / "energy.png")
-        memory_budget([(p.model, p.memory_budget)], tmp / "memory.png")
+        if p.memory_budget.lines:  # none where the model cannot run on the device
+            memory_budget([(p.model, p.memory_budget)], tmp / "memory.png")
     return md + f"\nreport: {Path(out_dir) / 'profile.md'}"

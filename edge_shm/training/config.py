@@ -64,12 +64,19 @@ class TrainConfig:
     def from_options(cls, model: str, *, paper_size: bool = False, **fields) -> TrainConfig:
         """The complete, checked configuration of ``train``'s options: ``model`` a registered
         name, ``paper_size`` its paper preset as model options (``size: "paper"``), updated by
-        ``model_options`` when given, ``fields`` any other field of this class. One-line errors
-        for an unknown model, a model without a paper preset and every value :meth:`check`
-        refuses."""
+        ``model_options`` when given, ``fields`` any other field of this class. ``loss``
+        ``"auto"`` or absent and ``batch_size`` None or absent take
+        :data:`~edge_shm.training.recipes.CRACK_DEFAULTS` for the crack models, else MSE and the
+        recipe's batch. One-line errors for an unknown model, a model without a paper preset and
+        every value :meth:`check` refuses."""
         from edge_shm.models import model_class
 
         preset = model_class(model).config_class.PAPER  # one line for an unknown model
+        for key, value in recipes.CRACK_DEFAULTS.get(model, {}).items():
+            if fields.get(key, "auto") in (None, "auto"):
+                fields[key] = value
+        if fields.get("loss") == "auto":
+            fields["loss"] = "mse"
         if paper_size and not preset:
             raise UserError(f"--paper-size: model {model!r} has no paper-size preset")
         options = {**preset, "size": "paper"} if paper_size else {}

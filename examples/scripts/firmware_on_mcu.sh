@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The forecasting SNN as C firmware for a 512 KB microcontroller: calibrate it for int8, export
+# The forecasting SNN as C firmware for a 512 KiB microcontroller: calibrate it for int8, export
 # the C99 tree, run it on this machine (gcc; bit-exact with the integer engine) and on a
 # Cortex-M4 emulated by QEMU (mps2-an386), then print the ELF's RAM and flash and the time per
 # forecast at the device profile's clock.

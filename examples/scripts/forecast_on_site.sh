@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # On site: forecast the crack in the shipped sensor images (examples/sensor), frame by frame,
-# with remaining life from the rig's cycle counter, and the device energy per forecast.
+# with remaining life from the rig's cycle counter (add `--profile PROFILE_DIR` of
+# `edge-shm profile` for the modelled energy per forecast).
 #   bash examples/scripts/forecast_on_site.sh [OUT]        (from the repository root)
 # Add `--serve 8765` to watch it on http://127.0.0.1:8765/, or replace --frames by
 # `--watch DIR` to process images as a camera writes them (Ctrl-C to stop).

@@ -26,6 +26,18 @@ from pathlib import Path
 import numpy as np
 
 from edge_shm.errors import UserError
+from edge_shm.firmware_sim.c.layout import (  # noqa: F401  (the generator's names, as before)
+    INT32_MAX,
+    SCRATCH_VALUES,
+    accumulator_bound,
+    band_rows,
+    check_geometry,
+    geometry,
+    out_map,
+    post_shape,
+    scratch_values,
+    static_buffers,
+)
 from edge_shm.neuro.precision import wrap24
 
 FORMAT_NAME = "edge-shm-c-firmware"
@@ -33,8 +45,6 @@ FORMAT_VERSION = 1
 ENGINE_FILES = ("esf.h", "engine.c")
 HARNESS_FILES = ("harness.c", "io.h", "io_host.c", "io_semihosting.c", "startup.c")
 GENERATED = ("model.h", "model.c")
-INT32_MAX = 2**31 - 1
-SCRATCH_VALUES = 8192  # accumulators per band of output rows (at least one row)
 
 
 def source_text(name: str) -> str:
@@ -42,23 +52,15 @@ def source_text(name: str) -> str:
     return resources.files("edge_shm.firmware_sim.c").joinpath("src", name).read_text("utf-8")
 
 
-def _array(ctype: str, name: str, values, const: bool = True, per_line: int = 16) -> str:
+def _array(buf, values, per_line: int = 16) -> str:
+    """The definition of const buffer ``buf`` (of the layout) with ``values``."""
     vals = [str(int(v)) for v in np.asarray(values).ravel()]
+    if max(len(vals), 1) != buf.count:
+        raise RuntimeError(f"{buf.name}: {len(vals)} values, the layout says {buf.count}")
     rows = [", ".join(vals[i : i + per_line]) for i in range(0, len(vals), per_line)]
     body = ",\n    ".join(rows) if rows else "0"
-    qual = "const " if const else ""
-    return f"static {qual}{ctype} {name}[{max(len(vals), 1)}] = {{\n    {body}\n}};\n"
-
-
-def accumulator_bound(fixed) -> int:
-    """The largest |synaptic sum| any layer can reach: sum of |w| over a channel's taps times
-    the largest input (pixels: the input scale; spikes: 1)."""
-    bound = 0
-    for i, layer in enumerate(fixed.layers):
-        in_max = fixed.input_scale if i == 0 else 1
-        per_out = np.abs(layer.weight).reshape(layer.weight.shape[0], -1).sum(axis=1)
-        bound = max(bound, int(per_out.max()) * in_max)
-    return bound
+    qual = "static const " if buf.static else "const "
+    return f"{qual}{buf.ctype} {buf.name}[{buf.count}] = {{\n    {body}\n}};\n"
 
 
 def requant_fits_int32(fixed) -> bool:
@@ -77,57 +79,28 @@ def requant_fits_int32(fixed) -> bool:
     return True
 
 
-def out_map(fixed) -> np.ndarray:
-    """For each forecast value (C', H', W', flattened) the index of the readout value (HWC
-    order) it reads: the depth-to-space operations applied to an index array."""
-    from edge_shm.graph import post_op_from_dict
-
-    c, h, w = fixed.layers[-1].out_shape
-    y, x, ch = np.meshgrid(np.arange(h), np.arange(w), np.arange(c), indexing="ij")
-    hwc_index = ((y * w + x) * c + ch).transpose(2, 0, 1)[None]  # (1, C, H, W)
-    z = hwc_index
-    for d in fixed.post:
-        if d["op"] != "keep_cracked":
-            z = post_op_from_dict(d).apply(z, None)
-    return z[0].ravel()
-
-
-def band_rows(layer) -> int:
-    """Output rows computed at once: as many as fit SCRATCH_VALUES accumulators, at least 1."""
-    _, h, w = layer.out_shape
-    return max(1, min(h, SCRATCH_VALUES // (w * layer.out_shape[0])))
-
-
-def scratch_values(fixed) -> int:
-    return max(band_rows(la) * la.out_shape[2] * la.out_shape[0] for la in fixed.layers)
-
-
 def check_supported(fixed) -> None:
-    if fixed.input_shape[0] != 1:
-        raise UserError(f"the C firmware takes one-channel frames, not {fixed.input_shape[0]}")
+    """What the generator cannot express, in one line: the geometry, then 8-bit weights."""
+    check_geometry(geometry(fixed))
     for layer in fixed.layers:
         mant = layer.weight >> layer.weight_exp if fixed.target == "loihi" else layer.weight
         if np.any(mant < -128) or np.any(mant > 127):
             raise UserError(f"layer {layer.name}: weights beyond 8 bits")
-        if any(s & (s - 1) for s in layer.stride):
-            raise UserError(f"layer {layer.name}: stride {layer.stride} is not a power of two")
-        if max(layer.out_shape + layer.in_shape) > 65535:
-            raise UserError(f"layer {layer.name}: a dimension beyond 65535")
 
 
 def model_sources(fixed) -> dict[str, str]:
     """model.h and model.c of ``fixed``."""
     check_supported(fixed)
+    geo = geometry(fixed)
+    bufs = {b.name: b for b in static_buffers(geo)}
+    shared = [b for b in bufs.values() if b.source == "model.c" and not b.static]
     loihi = fixed.target == "loihi"
-    wide = accumulator_bound(fixed) >= INT32_MAX
-    acc_t, v_t = ("int64_t" if wide else "int32_t"), ("uint8_t" if loihi else "int16_t")
+    acc_t, v_t = ("int64_t" if geo.wide else "int32_t"), ("uint8_t" if loihi else "int16_t")
     v_bytes = 3 if loihi else 2
     lifs = [la for la in fixed.layers if la.lif]
     readout = fixed.layers[-1]
-    out_c, out_h, out_w = post_shape(fixed)
+    out_c, out_h, out_w = geo.out_shape
     mapping = out_map(fixed)
-    map_t = "uint16_t" if mapping.max() < 2**16 else "uint32_t"
-    scratch = scratch_values(fixed)
     h, w = fixed.frame_shape
     head = [
         "/* Generated by edge-shm from calibration.json: do not edit (regenerate instead). */",
@@ -170,11 +143,7 @@ def model_sources(fixed) -> dict[str, str]:
         "    int32_t dv, vth, multiplier, shift;",
         "} esf_layer_t;",
         "",
-        "extern const esf_layer_t esf_layers[ESF_N_LAYERS];",
-        "extern const esf_layer_t *const esf_lif_layers[ESF_N_LIF];",
-        f"extern esf_acc_t esf_scratch[{scratch}];",
-        "extern int32_t esf_readout_buf[ESF_READOUT_SIZE];",
-        f"extern const {map_t} esf_out_map[ESF_OUT_SIZE];",
+        *(b.extern() for b in shared),
         "",
         "#endif",
         "",
@@ -186,42 +155,33 @@ def model_sources(fixed) -> dict[str, str]:
     ]
     rows = []
     for i, la in enumerate(fixed.layers):
-        n = int(np.prod(la.out_shape))
         mant = la.weight >> la.weight_exp if loihi else la.weight
         bias = wrap24(la.bias) if loihi else la.bias
-        body.append(_array("int8_t", f"w{i}", mant.transpose(1, 2, 3, 0)))
-        body.append(_array("int32_t", f"b{i}", bias))
+        body.append(_array(bufs[f"w{i}"], mant.transpose(1, 2, 3, 0)))
+        body.append(_array(bufs[f"b{i}"], bias))
         if la.lif:
-            body.append(f"static esf_v_t v{i}[{n * v_bytes if loihi else n}];")
-            body.append(f"static uint8_t s{i}[{(n + 7) // 8}];\n")
+            body.append(bufs[f"v{i}"].declaration())
+            body.append(bufs[f"s{i}"].declaration() + "\n")
         c_in, h_in, w_in = la.in_shape
         c_out, h_out, w_out = la.out_shape
         kh, kw = la.weight.shape[2:]
         shifts = [int(s).bit_length() - 1 for s in la.stride]
-        geo = (c_in, h_in, w_in, c_out, h_out, w_out, kh, kw, *shifts, *la.padding,
-               *la.dilation, band_rows(la))  # fmt: skip
+        dims = (c_in, h_in, w_in, c_out, h_out, w_out, kh, kw, *shifts, *la.padding,
+                *la.dilation, band_rows(la))  # fmt: skip
         state = (f"v{i}", f"s{i}") if la.lif else ("0", "0")
         shift = la.weight_exp if loihi else 0
         rows.append(
-            f"    {{{', '.join(str(int(g)) for g in geo)}, w{i}, {shift}, b{i}, {state[0]}, "
+            f"    {{{', '.join(str(int(g)) for g in dims)}, w{i}, {shift}, b{i}, {state[0]}, "
             f"{state[1]}, {la.dv}, {la.vth}, {la.multiplier}, {la.shift}}}, /* {la.name} */"
         )
-    body.append("const esf_layer_t esf_layers[ESF_N_LAYERS] = {\n" + "\n".join(rows) + "\n};")
+    table, lif_table = bufs["esf_layers"], bufs["esf_lif_layers"]
+    body.append(f"const {table.ctype} {table.name}[{table.dim}] = {{\n" + "\n".join(rows) + "\n};")
     refs = ", ".join(f"&esf_layers[{i}]" for i, la in enumerate(fixed.layers) if la.lif)
-    body.append(f"const esf_layer_t *const esf_lif_layers[ESF_N_LIF] = {{{refs}}};")
-    body.append(f"esf_acc_t esf_scratch[{scratch}];")
-    body.append("int32_t esf_readout_buf[ESF_READOUT_SIZE];")
-    body.append(_array(map_t, "esf_out_map", mapping).replace("static const", "const", 1))
+    body.append(f"const {lif_table.ctype} {lif_table.name}[{lif_table.dim}] = {{{refs}}};")
+    body.append(bufs["esf_scratch"].declaration())
+    body.append(bufs["esf_readout_buf"].declaration())
+    body.append(_array(bufs["esf_out_map"], mapping))
     return {"model.h": "\n".join(head), "model.c": "\n".join(body)}
-
-
-def post_shape(fixed) -> tuple[int, int, int]:
-    from edge_shm.graph import post_op_from_dict
-
-    shape = tuple(fixed.layers[-1].out_shape)
-    for d in fixed.post:
-        shape = post_op_from_dict(d).out_shape(shape)
-    return tuple(int(s) for s in shape)
 
 
 def sources(fixed) -> dict[str, str]:
@@ -238,23 +198,19 @@ def sources_sha256(texts: dict[str, str]) -> str:
     return h.hexdigest()
 
 
+STATIC_BYTES_KEYS = {"weights": "weights", "biases": "biases", "out_map": "out_map",
+                     "membranes": "state", "spike_bits": "spikes", "scratch": "scratch",
+                     "readout": "readout"}  # fmt: skip
+
+
 def static_bytes(fixed) -> dict[str, int]:
     """What the network itself puts in flash (weights, biases, index map) and RAM (state,
-    spikes, scratch, readout), in bytes, before the compiler: the tree's own estimate."""
-    loihi = fixed.target == "loihi"
-    wide = accumulator_bound(fixed) >= INT32_MAX
-    n = [int(np.prod(la.out_shape)) for la in fixed.layers]
-    lif_n = [k for k, la in zip(n, fixed.layers, strict=True) if la.lif]
-    out = int(np.prod(post_shape(fixed)))
-    mapping = out_map(fixed)
+    spikes, scratch, readout), in bytes, from the layout (firmware.json ``static_bytes``;
+    the whole account, harness buffers and stack included: ``layout.memory_groups``)."""
+    bufs = static_buffers(geometry(fixed))
     return {
-        "weights": int(sum(la.weight.size for la in fixed.layers)),
-        "biases": 4 * int(sum(la.bias.size for la in fixed.layers)),
-        "out_map": out * (2 if mapping.max() < 2**16 else 4),
-        "membranes": (3 if loihi else 2) * sum(lif_n),
-        "spike_bits": sum((k + 7) // 8 for k in lif_n),
-        "scratch": (8 if wide else 4) * scratch_values(fixed),
-        "readout": 4 * n[-1],
+        key: sum(b.bytes for b in bufs if b.group == group)
+        for key, group in STATIC_BYTES_KEYS.items()
     }
 
 

@@ -3,10 +3,30 @@
 from __future__ import annotations
 
 
+def memory_table(geos: dict) -> list[str]:
+    """The memory account of each layout (name -> ``layout.Geometry``), side by side, as
+    markdown rows: one per buffer group, then the RAM and flash totals (bytes)."""
+    from edge_shm.firmware_sim.c.layout import account_bytes, memory_groups
+
+    groups = {t: memory_groups(geo) for t, geo in geos.items()}
+    totals = {t: account_bytes(geo) for t, geo in geos.items()}
+    names = list(geos)
+    lines = [f"| buffer group | memory | {' | '.join(names)} |", f"|---|---|{'---|' * len(names)}"]
+    for k, g in enumerate(groups[names[0]]):
+        name = g.line if len(names) == 1 else g.line.split(" (")[0]
+        lines.append(f"| {name} | {g.memory} | " + " | ".join(
+            f"{groups[t][k].bytes:,} B" for t in names) + " |")  # fmt: skip
+    ram = " | ".join(f"**{totals[t]['RAM']:,} B**" for t in names)
+    flash = " | ".join(f"{totals[t]['flash']:,} B" for t in names)
+    return lines + [
+        f"| **RAM: .data + .bss + stack** | RAM | {ram} |",
+        f"| constants (code: measured only, by a build) | flash | {flash} |",
+    ]
+
+
 def text(fixed, manifest: dict) -> str:
-    b = manifest["static_bytes"]
-    flash = b["weights"] + b["biases"] + b["out_map"]
-    ram = b["membranes"] + b["spike_bits"] + b["scratch"] + b["readout"]
+    from edge_shm.firmware_sim.c.layout import geometry
+
     h, w = manifest["frame_shape"]
     oc, oh, ow = manifest["output_shape"]
     dev = manifest["device"]
@@ -58,10 +78,11 @@ with ESF_READOUT_SCALE = {manifest["readout_scale"]!r} (model.h).
 For your own firmware, compile `engine.c` and `model.c` with your start-up code and call the
 API; the harness files are not needed.
 
-## Memory of the network (before the compiler)
+## Memory (bytes)
 
-Flash: {flash:,} B (weights {b["weights"]:,}, biases {b["biases"]:,}, output index map
-{b["out_map"]:,}). RAM: {ram:,} B (membranes {b["membranes"]:,}, spike bits
-{b["spike_bits"]:,}, accumulator scratch {b["scratch"]:,}, readout {b["readout"]:,}). The
-linked ELF's sections are what `edge-shm simulate . --backend cortex-m4` reports.
+The buffers this tree declares (the same account as `edge-shm profile`; the input frame and
+output buffers are the harness's, the stack reserve the linker script's). The linked ELF's
+sections are what `edge-shm simulate . --backend cortex-m4` reports.
+
+{chr(10).join(memory_table({fixed.target: geometry(fixed)}))}
 """

@@ -159,3 +159,5 @@ def test_status_line():
     assert status_line(ok) == "a 2.50 mm, +0.25 mm/frame, critical in 22.0 frames (ok)"
     assert status_line({"status": "skipped", "error": "x.png: broken"}) == "skipped (x.png: broken)"
     assert status_line(ok | {"observed": {"crack": False}}) == "no crack"
+    beyond = ok | {"observed": {"crack": True, "a_mm": 9.8, "left_view": True}}
+    assert status_line(beyond).startswith("a >= 9.80 mm (beyond the view)")

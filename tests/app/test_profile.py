@@ -55,7 +55,7 @@ def test_profile_run_returns_the_complete_profile(snn_run_dir, crack_lib_path, t
 )
 def test_profile_run_refuses_in_one_line(snn_run_dir, crack_lib_path, tmp_path, stages, fields,
                                          words):  # fmt: skip
-    request = {"device": "loihi", "library": crack_lib_path, "output": tmp_path / "p", **fields}
+    request = {"device": "loihi2", "library": crack_lib_path, "output": tmp_path / "p", **fields}
     with pytest.raises(UserError, match=words) as e:
         profile_run(ProfileRequest(snn_run_dir, **request), stages)
     assert "\n" not in str(e.value) and not (tmp_path / "p").exists() and stages.seen == []

@@ -96,3 +96,16 @@ def test_the_catalog_lists_every_registered_predictor():
     assert (rows["snn"].parameters, rows["snn"].spiking) == (1477, True)
     assert (rows["lstm"].parameters, rows["lstm"].spiking) == (32_692_581, False)
     assert "onnx" in rows["snn"].targets and rows["snn"].description
+
+
+def test_crack_models_default_to_the_settings_that_forecast():
+    """Without --loss / --batch-size the base SNN and LSTM get the bench's settings (weighted
+    / mse, batch 16); --loss mse keeps the paper's protocol; other models keep MSE and 32."""
+    snn = TrainConfig.from_options("snn", loss="auto", batch_size=None)
+    assert (snn.loss, snn.batch_size) == ("weighted", 16)
+    lstm = TrainConfig.from_options("lstm", loss="auto")
+    assert (lstm.loss, lstm.batch_size) == ("mse", 16)
+    paper = TrainConfig.from_options("snn", loss="mse", batch_size=32)
+    assert (paper.loss, paper.batch_size) == ("mse", 32)
+    other = TrainConfig.from_options("rnn", loss="auto")
+    assert (other.loss, other.batch_size) == ("mse", 32)

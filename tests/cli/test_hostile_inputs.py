@@ -200,11 +200,11 @@ CASES = {
     "evaluate into a file": (["evaluate", RUN, "-l", LIB, "-o", "frames.npy"], "not a folder"),
     "compare into a file": (["compare", RUN, "-o", "frames.npy", "--no-energy"], "not a folder"),
     "profile into a file": (
-        ["profile", RUN, "-d", "loihi", "-l", LIB, "-o", "frames.npy"],
+        ["profile", RUN, "-d", "loihi2", "-l", LIB, "-o", "frames.npy"],
         "not a folder",
     ),
     "profile over an export": (
-        ["profile", RUN, "-d", "loihi", "-l", LIB, "-o", "onnx"],
+        ["profile", RUN, "-d", "loihi2", "-l", LIB, "-o", "onnx"],
         "edge-shm did not write there as a profile folder",
     ),
     "compare over a run": (["compare", RUN, "-o", RUN, "--no-energy"], "also an input"),
@@ -235,7 +235,7 @@ CASES = {
     "no train split": (["train", "-l", "notrain.h5", "-o", "r"], "no train samples"),
     "window_in 0": (["library", "info", "win0.h5"], "window_in"),
     "max windows 0": (
-        ["profile", RUN, "-d", "loihi", "-l", LIB, "--max-windows", "0", "-o", "p"],
+        ["profile", RUN, "-d", "loihi2", "-l", LIB, "--max-windows", "0", "-o", "p"],
         "--max-windows",
     ),
     "config with an extra key": (

@@ -39,9 +39,39 @@ def test_train_evaluate_compare(crack_lib_path, tmp_path, capsys):
     )
     assert "final train loss" in capsys.readouterr().out
     assert main(["evaluate", str(run), "--library", str(crack_lib_path), "--into-run"]) == 0
-    assert main(["compare", str(run), "-o", str(tmp_path / "cmp")]) == 0
+    capsys.readouterr()
+    assert main(["compare", str(run), "-o", str(tmp_path / "cmp"), "--profile-windows", "2"]) == 0
+    assert capsys.readouterr().err == ""
     assert (tmp_path / "cmp" / "accuracy_vs_parameters.png").exists()
-    assert "one-step MAE" in (tmp_path / "cmp" / "comparison.md").read_text()
+    md = (tmp_path / "cmp" / "comparison.md").read_text()
+    assert "one-step MAE (1, secondary)" in md and "tip error h1 median (mm)" in md
+    assert "energy per forecast, loihi2 (uJ)" in md  # the default is Loihi 2
+    assert "energy per forecast, arm-cortex-a (uJ)" in md and ", loihi (uJ)" not in md
+    old = [
+        "compare",
+        str(run),
+        "-o",
+        str(tmp_path / "old"),
+        "-d",
+        "loihi",
+        "--profile-windows",
+        "2",
+    ]
+    assert main(old) == 0
+    (note,) = capsys.readouterr().err.strip().splitlines()  # one line, however narrow
+    assert note.startswith("note: device 'loihi' is the deprecated name of 'loihi1'")
+    assert "energy per forecast, loihi1 (uJ)" in (tmp_path / "old" / "comparison.md").read_text()
+
+
+@pytest.mark.fast
+def test_compare_defaults_to_loihi2():
+    import inspect
+
+    from edge_shm.cli.models import compare
+
+    option = inspect.signature(compare).parameters["device"].default
+    assert option.default == ["loihi2", "arm-cortex-a"]
+    assert "loihi1" in option.help and "loihi means loihi1" in option.help
 
 
 @pytest.mark.fast

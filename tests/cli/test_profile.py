@@ -53,9 +53,9 @@ def test_profile_snn_reports(snn_run_dir, crack_lib_path, tmp_path, capsys):
     "args, message",
     [
         (["--device", "nope"], "unknown device 'nope'"),
-        (["--device", "loihi", "--budget-ram", "-5"], "--budget-ram must be a positive"),
-        (["--device", "loihi", "--budget-flash", "0"], "--budget-flash must be a positive"),
-        (["--device", "loihi", "--budget-ram", "abc"], "--budget-ram"),
+        (["--device", "loihi2", "--budget-ram", "-5"], "--budget-ram must be a positive"),
+        (["--device", "loihi2", "--budget-flash", "0"], "--budget-flash must be a positive"),
+        (["--device", "loihi2", "--budget-ram", "abc"], "--budget-ram"),
     ],
 )
 def test_profile_bad_input(snn_run_dir, crack_lib_path, tmp_path, capsys, args, message):
@@ -139,13 +139,13 @@ def test_compare_energy_columns(
     assert rc == 0, capsys.readouterr().err
     rows = json.loads((out / "comparison.json").read_text())["runs"]
     snn, lstm = rows
-    assert snn["energy_loihi_uj"] > 0 and lstm["energy_arm-cortex-a_uj"] > 0
-    assert lstm["energy_loihi_uj"] is None  # an LSTM is not a spiking network: no Loihi figure
+    assert snn["energy_loihi2_uj"] > 0 and lstm["energy_arm-cortex-a_uj"] > 0
+    assert lstm["energy_loihi2_uj"] is None  # an LSTM is not a spiking network: no Loihi figure
     assert lstm["energy_arm-cortex-a_uj"] > snn["energy_arm-cortex-a_uj"]
     assert (out / "energy_vs_mae.png").is_file()
     assert (out / "energy_vs_firing_rate.png").is_file()
     md = (out / "comparison.md").read_text()
-    assert "energy per forecast, loihi (uJ)" in md and "lstm / snn energy ratio" in md
+    assert "energy per forecast, loihi2 (uJ)" in md and "lstm / snn energy ratio" in md
     assert "cannot run there" in md
 
 
@@ -167,3 +167,13 @@ def test_the_devices_table_keeps_every_name_whole_at_80_columns():
     names = {line.split()[0] for line in lines if line.strip()}
     for name in load_devices():
         assert name in names, name
+
+
+def test_the_old_device_name_loihi_says_it_means_loihi1(snn_run_dir, crack_lib_path, tmp_path,
+                                                          capsys):  # fmt: skip
+    out = tmp_path / "p"
+    args = ["profile", str(snn_run_dir), "-d", "loihi", "-l", str(crack_lib_path)]
+    assert main([*args, "--max-windows", "2", "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "device 'loihi' is the deprecated name of 'loihi1'" in err
+    assert json.loads((out / "profile.json").read_text())["device"]["name"] == "loihi1"

@@ -9,6 +9,7 @@ from skimage.draw import line
 from edge_shm.data.generators.fcg import FCGParams, grow_crack
 from edge_shm.evaluation import remaining
 from edge_shm.onsite.loop import ForecastLoop, LoopConfig, geometry
+from edge_shm.onsite.outputs import _hours_text
 from edge_shm.onsite.sources import Arrival
 from edge_shm.onsite.streaming import StreamingForecaster
 
@@ -105,3 +106,30 @@ def test_paris_fit_needs_growth():
 
 def test_geometry_of_an_empty_frame():
     assert geometry(np.zeros((96, 132), np.float32), PX) == {"crack": False}
+
+
+def _last_record(interval_s):
+    """A crack growing 10 px per frame at 500 cycles per frame, the camera's frame interval
+    ``interval_s`` (None: unknown)."""
+    physics = dict(cycles_per_frame=500.0, stress_range_mpa=200.0, width_mm=20.0)
+    cfg = LoopConfig(n_in=3, horizon=2, pixel_mm=PX, critical_mm=9.0, frame_interval_s=interval_s,
+                     **physics)  # fmt: skip
+    loop = ForecastLoop(StreamingForecaster(CopyLast(), 3, 2), cfg)
+    for t, end in enumerate((20, 30, 40, 50, 60, 70)):
+        loop.push(Arrival(f"f{t}", straight_crack(end)))
+    return loop.records[-1]
+
+
+def test_hours_to_critical_are_frames_and_cycles_at_the_frame_interval():
+    rec = _last_record(1800.0)  # a frame every half hour
+    h, ftc, life = rec["hours_to_critical"], rec["frames_to_critical"], rec["cycles_to_critical"]
+    assert h["trend"] == pytest.approx(ftc["trend"] * 0.5)
+    assert h["paris"] == pytest.approx(life["cycles"] / 500.0 * 0.5)
+    assert h["paris_low"] == pytest.approx(life["low"] / 500.0 * 0.5)
+    assert _hours_text(h).startswith(f"trend {h['trend']:.3g} h, Paris")
+
+
+def test_without_a_frame_interval_hours_are_unknown():
+    rec = _last_record(None)
+    assert "hours_to_critical" not in rec
+    assert _hours_text(rec.get("hours_to_critical")).startswith("unknown: no frame interval")

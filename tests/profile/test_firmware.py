@@ -47,7 +47,13 @@ def test_measured_figures_replace_the_estimates(exported, tmp_path, capsys):
     assert budget["need_B"] == {"RAM": b["ram"], "flash": b["flash"]}
     assert all("measured" in line["line"] for line in budget["lines"])
     assert report["run"]["deployed"]["target"] == "int8"  # the firmware's own calibration
+    # measured beside the account of the firmware's layout: RAM to the byte
+    compared = budget["compared"]
+    assert compared["account_B"] == report["run"]["deployed"]["account_B"]
+    assert compared["difference_B"]["RAM"] == 0 and compared["measured_B"]["RAM"] == b["ram"]
+    assert compared["difference_B"]["flash"] == b["flash"] - compared["account_B"]["flash"] > 0
     md = (out / "profile.md").read_text()
+    assert "| RAM | " + f"{b['ram']:,} B | {b['ram']:,} B | +0 B |" in md
     assert "| instructions per forecast |" in md and "measured (QEMU)" in md
     assert "derived: one instruction per cycle" in md
     assert "time per forecast at 216 MHz" in capsys.readouterr().out.replace("\n", " ")

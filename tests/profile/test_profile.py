@@ -205,14 +205,24 @@ def test_memory_bytes_are_parameters_times_element_size():
     assert p.memory.state.bytes["float32"] == 4 * state
     assert p.memory.input_frame.float32_B == 4 * 80
     assert p.neurobench.Footprint_B == 4 * 1477
+    assert p.memory.output_frame.bytes["float32"] == 4 * 80
     raw = {"kind": "mcu", "precision": "int8", "budget": {"ram": _q(1, "KB"), "flash": _q(2, "KB")}}
     rep = memory_report(p, parse_device("m", raw, "test"))
+    # a spiking model with a C export: the firmware's layout at int8 (test_memory_account.py)
+    lines = {ln.line.split(" (")[0]: ln for ln in rep.lines}
+    assert lines["weights"].bytes == 1477 - 37 and lines["biases"].bytes == 4 * 37  # 16+4+16+1
+    assert lines["persistent state v"].bytes == 2 * state
     flash = next(c for c in rep.checks if c.memory == "flash")
-    assert flash.need_B == 1477 and flash.fits and flash.headroom_B == 2048 - 1477
+    assert flash.need_B == rep.account_B["flash"] and not flash.fits
     ram = next(c for c in rep.checks if c.memory == "RAM")
-    assert ram.need_B == 2 * state + p.memory.peak_activations.bytes["int8"] + 80
-    assert not ram.fits
+    assert ram.need_B == rep.account_B["RAM"] and not ram.fits
     assert p.to_dict()["memory"]["weights"]["int8_B"] == 1477
+    # the same device at float32: the estimate, input frame and output buffer included
+    raw = {"kind": "cpu", "precision": "float32", "budget": {"ram": _q(64, "KB")}}
+    rep = memory_report(p, parse_device("f", raw, "test"))
+    ram = next(c for c in rep.checks if c.memory == "RAM")
+    assert ram.need_B == 4 * (1477 + state + 80 + 80) + p.memory.peak_activations.bytes["float32"]
+    assert ram.fits and rep.layout is None
 
 
 def test_forecast_snn_fits_the_mcu_and_counts_loihi2_cores():
@@ -241,7 +251,7 @@ def test_a_non_spiking_model_cannot_run_on_a_spiking_only_device():
     devs = load_devices()
     model = build_model("lstm", height=8, width=6, hidden=(2, 2), recurrent=(5, 3)).eval()
     prof = profile_model(model, torch.rand(2, 3, 1, 8, 6))
-    for name in ("loihi", "loihi2"):
+    for name in ("loihi1", "loihi2"):
         rep = energy_report(prof, devs[name])
         assert not rep.available and "spiking" in rep.note
         assert rep.to_dict() == {"device": name, "available": False, "note": rep.note}
