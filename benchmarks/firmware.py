@@ -6,7 +6,7 @@ The shipped forecasting SNN and a base SNN with conv gains (as tests/conftest.py
 samples, seed 7): step time per held-out frame of C on the host vs the Python integer engine vs
 ONNX Runtime (goal: C >= 10x Python and faster than ONNX Runtime); the forecasting SNN on the
 Cortex-M4: instructions and time per forecast, ELF RAM and flash against mcu-512k's budget and
-the profiler's estimate; the base SNN's Cortex-M4 refusal. Work folder ``bench-out/firmware``
+the profiler's account; the base SNN's Cortex-M4 refusal. Work folder ``bench-out/firmware``
 (its library and trained base SNN are reused by later runs).
 """
 
@@ -200,7 +200,7 @@ def _device_section(out: Path, frames: np.ndarray) -> list[str]:
             f"({100 * (s['flash'] - p_flash) / p_flash:+.0f} %) / {_bytes(s['ram'] - p_ram)} "
             f"({100 * (s['ram'] - p_ram) / p_ram:+.1f} %) |"
         )
-        diff[t] = _difference(s, est, budget)
+        diff[t] = _difference(s, budget)
     lines = [
         "",
         f"### Forecasting SNN on a Cortex-M4 (QEMU mps2-an386, `-icount shift=0`; {DEVICE})",
@@ -229,47 +229,34 @@ def _device_section(out: Path, frames: np.ndarray) -> list[str]:
         "|---|---|---|---|---|---|---|",
         *mem,
         "",
-        "Where the ELF's RAM and flash differ from the profiler's (bytes; each column adds up "
-        "to the last row):",
+        "The profiler's account line by line (bytes; `firmware_sim/c/layout.py`, the buffer "
+        "list the generator declares), against the ELF:",
         "",
         f"| item | {' | '.join(PRECISIONS)} |",
         f"|---|{'---|' * len(PRECISIONS)}",
     ]
     for item in diff[PRECISIONS[0]]:
-        lines.append(f"| {item} | {' | '.join(diff[t][item] for t in PRECISIONS)} |")
+        lines.append(f"| {item} | {' | '.join(diff[t].get(item, '-') for t in PRECISIONS)} |")
     return lines
 
 
-def _difference(sizes: dict, est: dict, budget: dict) -> dict[str, str]:
-    """The ELF minus the profiler, item by item: membranes and scratch as the C tree stores
-    them, what only the C tree has (spike bits, readout, index map, harness, code, stack)."""
-    lines = budget["lines"]
-    p_state = sum(x["bytes"] for x in lines if x["where"] == "RAM" and "state" in x["line"])
-    p_scratch = sum(x["bytes"] for x in lines if x["where"] == "RAM" and "scratch" in x["line"])
-    p_other = budget["need_B"]["RAM"] - p_state - p_scratch
-    state_line = next((x["line"] for x in lines if "state" in x["line"]), "state")
-    c_ram = sum(est.get(k, 0) for k in RAM_KEYS)
-    c_wb = est.get("weights", 0) + est.get("biases", 0)
-    memb, scratch = est.get("membranes", 0), est.get("scratch", 0)
-    rows = {
-        "RAM: membranes, C tree - profiler": (memb - p_state, f"{memb:,} - {p_state:,}, "
-                                               f"profiler: {state_line}"),
-        "RAM: spike bits (C only)": est.get("spike_bits", 0),
-        "RAM: scratch accumulators, C tree - profiler": (scratch - p_scratch,
-                                                         f"{scratch:,} - {p_scratch:,}"),
-        "RAM: readout buffer, int32 (C only)": est.get("readout", 0),
-        "RAM: other profiler lines": -p_other,
-        "RAM: .data + .bss beyond the generator's estimate (test harness buffers, engine "
-        "variables, alignment)": sizes["data"] + sizes["bss"] - c_ram,
-        "RAM: stack reserve (linker script)": sizes["stack"],
-        "**RAM: ELF - profiler**": sizes["ram"] - budget["need_B"]["RAM"],
-        "flash: weights and biases, C tree - profiler": c_wb - budget["need_B"]["flash"],
-        "flash: forecast index map `esf_out_map` (C only)": est.get("out_map", 0),
-        "flash: code, vector table, other constants": sizes["flash"] - c_wb - est.get("out_map", 0),
-        "**flash: ELF - profiler**": sizes["flash"] - budget["need_B"]["flash"],
-    }  # fmt: skip
-    cell = lambda v: f"{_bytes(v[0])} ({v[1]})" if isinstance(v, tuple) else _bytes(v)  # noqa: E731
-    return {k: cell(v) for k, v in rows.items()}
+def _difference(sizes: dict, budget: dict) -> dict[str, str]:
+    """The profiler's account line by line (its buffer groups, the stack reserve, the link's
+    padding), its totals and the ELF's: RAM equal when the layout is the whole story; flash
+    differs by the code, which only a build measures."""
+    rows: dict[str, float] = {}
+    for where in ("RAM", "flash"):
+        for x in budget["lines"]:
+            if x["where"] == where:
+                rows[f"{where}: {x['line'].split(' (')[0]}"] = x["bytes"]
+        rows[f"**{where}: profiler**"] = budget["need_B"][where]
+        if where == "flash":
+            rows["flash: code, vector table (ELF only: measured by a build)"] = (
+                sizes["flash"] - budget["need_B"]["flash"]
+            )
+        rows[f"**{where}: ELF**"] = sizes[where.lower()]
+        rows[f"**{where}: ELF - profiler**"] = sizes[where.lower()] - budget["need_B"][where]
+    return {k: f"{v:,}" if "ELF -" not in k else _bytes(v) for k, v in rows.items()}
 
 
 def _base_refusals(out: Path, frames: np.ndarray) -> list[str]:

@@ -17,7 +17,9 @@ $E export examples/runs/forecast-snn --target lava --fixed-point "$OUT/calib" \
 # the integer engine (the export proved it identical to Lava fixed_pt, spike for spike).
 $E simulate "$OUT/bundle-fixed" --frames "$OUT/cracks.h5" --backend lava-fixed -o "$OUT/sim-fixed"
 $E simulate "$OUT/bundle" --frames "$OUT/cracks.h5" --backend lava -o "$OUT/sim-float"
+# --roi center cuts the 120 x 160 px images to the network's 96 x 132 px: 14 px off each side,
+# which is the surface left of the crack's mouth, so no --a-offset-mm here
 $E forecast "$OUT/bundle-fixed" --frames examples/sensor/frames --roi center --crack dark \
-    --a-offset-mm -1.05 --cycles-file examples/sensor/cycles.json -o "$OUT/onsite-fixed"
+    --cycles-file examples/sensor/cycles.json --critical-length 8 -o "$OUT/onsite-fixed"
 echo "bundles in $OUT/bundle and $OUT/bundle-fixed; Lava forecasts in $OUT/sim-*/; the sensor"
 echo "images through the fixed-point network: $OUT/onsite-fixed/REPORT.md (all simulated)"
