@@ -171,11 +171,31 @@ class Intake:
                 "the image's intensities are invalid or lie outside 0-1",
             )
         if self.shape is not None and self.roi == "none":
-            self.region(img[..., 0] if img.ndim == 3 else img, name)  # the size checked first
+            self._check_turned_size(img.shape[:2], name)  # before any camera work
         crack, info = self.camera.read(img, name)
         self.camera.last = info | {"image_shape": list(img.shape[:2])}
+        if info["mouth"] is None and self.shape is not None and self.roi == "none":
+            return np.zeros(self.shape, np.float32)  # mouth not decided yet: no crack seen
         x = self.region(crack, name)
         return (x > 0.5).astype(np.float32)
+
+    def _check_turned_size(self, image_shape: tuple[int, int], name: str) -> None:
+        """With ``roi`` none, the image turned mouth-left must have the model's size: a crack
+        growing from the top or bottom edge turns an H x W image into W x H."""
+        ih, iw = image_shape
+        turns = {"left": [(ih, iw)], "right": [(ih, iw)], "top": [(iw, ih)], "bottom": [(iw, ih)]}
+        if self.shape in turns.get(self.camera.mouth, [(ih, iw), (iw, ih)]):
+            return
+        h, w = self.shape
+        turned = "" if self.camera.mouth in ("left", "right") else (
+            f" ({iw} x {ih} px once turned mouth-left)" if self.camera.mouth != "auto" else ""
+        )  # fmt: skip
+        raise FrameRefused(
+            f"{name}: {ih} x {iw} px{turned}, the model takes {h} x {w} px; "
+            "choose --roi center, crop:ROW,COL or resize",
+            f"the image is {ih} x {iw} px{turned}, the model reads {h} x {w} px: give --roi "
+            "center, crop:ROW,COL or resize",
+        )
 
 
 def above_background(x: np.ndarray, block: int = 31, k: float = 5.0, floor: float = 0.05):

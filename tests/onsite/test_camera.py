@@ -253,3 +253,30 @@ def test_a_mask_keeps_its_region_out_of_the_crack():
     for f in files:
         crack, _ = view.read(read_image(f), f.name)
         assert not crack[:, 60:].any()
+
+
+@pytest.mark.parametrize("mouth", ["top", "auto"])
+@pytest.mark.fast
+def test_a_crack_from_the_top_fits_a_model_of_the_turned_size(mouth):
+    """176 x 128 px images of a crack growing down from the top edge, turned mouth-left, are
+    128 x 176 px: with --roi none a model of that size takes them, and draws the crack."""
+    from edge_shm.onsite.intake import Intake
+
+    t = _truth("notch_top_dark")
+    intake = Intake((128, 176), camera=CameraView(mouth, "luminance", t["crack"]))
+    frames = [intake.frame(read_image(f), f.name)
+              for f in image_files(CAMERA / "notch_top_dark", sidecars=True)]  # fmt: skip
+    assert {f.shape for f in frames} == {(128, 176)}
+    assert intake.camera.mouth == "top"
+    assert observe(frames[-1]) is not None
+
+
+@pytest.mark.fast
+def test_a_model_of_the_unturned_size_is_refused_with_the_turn_said():
+    from edge_shm.onsite.camera import FrameRefused
+    from edge_shm.onsite.intake import Intake
+
+    intake = Intake((176, 128), camera=CameraView("top", "luminance", "dark"))
+    first = image_files(CAMERA / "notch_top_dark", sidecars=True)[0]
+    with pytest.raises(FrameRefused, match=r"128 x 176 px once turned mouth-left"):
+        intake.frame(read_image(first), first.name)
