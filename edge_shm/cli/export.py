@@ -83,10 +83,10 @@ def _measured_lines(m: dict) -> list[str]:
         n, b = m["instructions_per_forecast"], m["elf_bytes"]
         budget = m["device"]
         lines.append(
-            f"Cortex-M4: {n['mean']:,.0f} instructions per forecast (min {n['min']:,}, max "
-            f"{n['max']:,})"
+            f"Cortex-M4: {n['mean']:,.0f} instructions per step, one frame in and one "
+            f"forecast out (min {n['min']:,}, max {n['max']:,})"
             + (
-                f"; {m['ms_per_forecast_at_clock']:.2f} ms at {m['clock_hz'] / 1e6:g} MHz "
+                f"; {m['ms_per_forecast_at_clock']:.2f} ms per step at {m['clock_hz'] / 1e6:g} MHz "
                 "(one instruction per cycle)"
                 if "clock_hz" in m
                 else ""

@@ -24,6 +24,7 @@ def measured_figures(firmware, windows: np.ndarray, device) -> dict:
     out = {
         "firmware": str(firmware),
         "windows": len(results),
+        "steps_per_forecast": int(windows.shape[1]),
         "instructions_per_step": float(per_step.mean()),
         "instructions_per_forecast": float(per_window.mean()),
         "instructions_per_forecast_max": float(per_window.max()),

@@ -38,6 +38,7 @@ def test_measured_figures_replace_the_estimates(exported, tmp_path, capsys):
     report = read_json(out / "profile.json")
     m = report["run"]["measured"]
     assert m["windows"] == 4 and m["instructions_per_forecast"] > 3 * 10_000
+    assert m["steps_per_forecast"] == 3
     assert m["instructions_per_forecast"] == pytest.approx(3 * m["instructions_per_step"])
     assert m["ms_per_forecast_at_clock"] == pytest.approx(
         1e3 * m["instructions_per_forecast"] / 216e6
@@ -54,9 +55,10 @@ def test_measured_figures_replace_the_estimates(exported, tmp_path, capsys):
     assert compared["difference_B"]["flash"] == b["flash"] - compared["account_B"]["flash"] > 0
     md = (out / "profile.md").read_text()
     assert "| RAM | " + f"{b['ram']:,} B | {b['ram']:,} B | +0 B |" in md
-    assert "| instructions per forecast |" in md and "measured (QEMU)" in md
+    assert "| instructions per forecast (3-frame window from a zero state) |" in md
+    assert "measured (QEMU)" in md
     assert "derived: one instruction per cycle" in md
-    assert "time per forecast at 216 MHz" in capsys.readouterr().out.replace("\n", " ")
+    assert "time per 3-frame forecast at 216 MHz" in capsys.readouterr().out.replace("\n", " ")
 
 
 def test_a_folder_that_is_not_a_firmware_is_refused(exported, tmp_path, capsys):

@@ -124,3 +124,24 @@ def test_an_edited_tree_is_refused(shipped_fw, tmp_path, held_out):
 def test_frames_of_another_size_are_refused(shipped_fw):
     with pytest.raises(UserError, match="do not fit the firmware"):
         runner.run_host(shipped_fw, np.zeros((1, 2, 32, 32)))
+
+
+def test_simulate_on_the_cortex_m4_says_its_count_is_per_step(
+    shipped_fw, held_out, cross_tools, tmp_path, capsys
+):
+    """`simulate --backend cortex-m4` counts one step (frame in, forecast out); `profile
+    --firmware` counts a whole window: the printed line names the step."""
+    import json
+
+    from edge_shm.cli import main
+
+    frames = tmp_path / "frames.npy"
+    np.save(frames, held_out[0, :2])
+    out = tmp_path / "sim"
+    args = ["simulate", str(shipped_fw), "--frames", str(frames), "--backend", "cortex-m4"]
+    assert main([*args, "-o", str(out)]) == 0
+    printed = " ".join(capsys.readouterr().out.split())
+    assert "instructions per step, one frame in and one forecast out" in printed
+    m = json.loads((out / "simulate.json").read_text())["measured"]
+    assert m["instructions_per_forecast"]["min"] > 0
+    assert f"{m['ms_per_forecast_at_clock']:.2f} ms per step at 216 MHz" in printed
