@@ -42,6 +42,14 @@ def measured_figures(firmware, windows: np.ndarray, device) -> dict:
     return out
 
 
+def steps_per_forecast(measured: dict) -> int:
+    """Frames per forecast window of :func:`measured_figures` (profiles written before the key
+    was recorded: instructions per forecast / per step)."""
+    return measured.get("steps_per_forecast") or round(
+        measured["instructions_per_forecast"] / measured["instructions_per_step"]
+    )
+
+
 def compare(account: dict, measured: dict) -> dict:
     """Measured (ELF) against the account, in bytes: RAM should agree to the byte; flash
     differs by the code, vector table and other constants, which only a build measures."""

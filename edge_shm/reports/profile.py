@@ -6,6 +6,7 @@ from pathlib import Path
 
 from edge_shm.jsonio import write_json
 from edge_shm.outputs import report_dir, write_text
+from edge_shm.profile.firmware import steps_per_forecast as _steps
 from edge_shm.profile.memory import PRECISIONS
 
 FILES = ("profile.md", "profile.json", "energy.png", "memory.png")
@@ -224,13 +225,6 @@ def _deployed_lines(d) -> list[str]:
         f"{d['bias_ops_per_forecast']:,.0f}; neuron updates "
         f"{d['neuron_updates_per_forecast']:,.0f}.",
     ]
-
-
-def _steps(m: dict) -> int:
-    """Frames per forecast window (profiles written before the key: per forecast / per step)."""
-    return m.get("steps_per_forecast") or round(
-        m["instructions_per_forecast"] / m["instructions_per_step"]
-    )
 
 
 def _measured_lines(m) -> list[str]:

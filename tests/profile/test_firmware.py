@@ -67,3 +67,12 @@ def test_a_folder_that_is_not_a_firmware_is_refused(exported, tmp_path, capsys):
     assert main([*args, "--firmware", str(V3 / "calib-fsnn-int8"), "-o", str(tmp_path / "p")]) == 2
     err = capsys.readouterr().err
     assert "not a C firmware folder" in err and not (tmp_path / "p").exists()
+
+
+def test_a_profile_written_before_the_step_count_still_names_its_window():
+    """Profiles written before ``steps_per_forecast`` was recorded: per forecast / per step."""
+    from edge_shm.profile.firmware import steps_per_forecast
+
+    old = {"instructions_per_forecast": 30_300_000.0, "instructions_per_step": 10_100_000.0}
+    assert steps_per_forecast(old) == 3
+    assert steps_per_forecast({**old, "steps_per_forecast": 4}) == 4
