@@ -3,10 +3,11 @@
 The rules (one place, so that every command follows them):
 
 - **Checked before any work.** :func:`plan_outputs` looks at every output of a command at once:
-  its folder must exist and accept a new file (probed by creating one: permission bits do not
-  tell for root, read-only mounts or /proc); an output may not be one of the command's inputs,
-  lie above an input (replacing ``.`` would delete the run inside it), be a symbolic link, a
-  device or another special file, or be named twice by the same command.
+  its folder must accept a new file (probed by creating one: permission bits do not tell for
+  root, read-only mounts or /proc; a missing folder is made, see :mod:`edge_shm.folders`); an
+  output may not be one of the command's inputs, lie above an input (replacing ``.`` would
+  delete the run inside it), be a symbolic link, a device or another special file, or be named
+  twice by the same command.
 - **Replacing is for outputs of the same kind only.** An existing output is replaced only when it
   is what the command itself writes (an edge-shm library for ``library build``, an export folder
   for ``export``...): each output names a ``same_kind`` test. Anything else is refused. A folder
@@ -34,6 +35,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from edge_shm import folders
 from edge_shm.errors import UserError
 
 WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO, errno.EFBIG, errno.EACCES,
@@ -70,7 +72,13 @@ class Output:
 
 def _probe_writable(parent: Path) -> None:
     if not parent.is_dir():
-        raise UserError(f"output folder does not exist: {parent}")
+        base = folders.existing_base(parent)
+        if not base.is_dir():
+            raise UserError(f"output folder cannot be made: {base} is not a folder")
+        try:
+            folders.make_folder(parent)
+        except OSError as e:
+            raise UserError(f"output folder cannot be made: {parent} ({e.strerror})") from None
     try:
         fd, probe = tempfile.mkstemp(prefix=".edge-shm-probe.", dir=parent)
         os.close(fd)

@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from edge_shm import signals
+from edge_shm import folders, signals
 from edge_shm.app import failures
 from edge_shm.outputs import note_slashed
 
@@ -64,9 +64,13 @@ def command():
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; turn user errors, usage errors and interrupts into one line."""
     before: dict = {}
+    folders.forget_created()
+    code = 1
     try:
         code = _main(argv, before)
     finally:
+        if code != 0:  # failed, interrupted or a bug: the folders it made go if still empty
+            folders.remove_created()
         if argv is not None:  # called in-process (tests, scripts): leave the caller's handlers
             signals.restore(before)
     if argv is None and code in signals.STOP_CODES:
