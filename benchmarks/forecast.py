@@ -3,7 +3,7 @@
 Trains the forecasting SNN on the full crack library (resumable; epochs from
 ``BENCH_FORECAST_EPOCHS``, default 40), evaluates it and the ``train`` section's base SNN and
 LSTM with the forecast-skill metrics (tip error in mm 1 to 4 frames ahead, tolerant F1, MAE),
-checks the issue's acceptance lines, profiles memory on a 512 KB microcontroller and Loihi 2
+checks the issue's acceptance lines, profiles memory on a 512 KiB microcontroller and Loihi 2
 and the energy per forecast, exports the trained run to ONNX, NIR and Lava with verification,
 and copies it to ``examples/runs/forecast-snn`` (the run the demo and the examples use).
 """
@@ -182,7 +182,7 @@ def _memory_lines(prof, devs) -> list[str]:
         kb = dev.budget_bytes("memory_per_core") / 1024
         lines.append(
             f"\nLoihi 2 cores: {c.needed} ({c.neurons:,} neurons at {npc:,.0f} per core "
-            f"-> {c.by_neurons}; memory at {kb:.0f} KB per core -> {c.by_memory}; both per-core "
+            f"-> {c.by_neurons}; memory at {kb:.0f} KiB per core -> {c.by_memory}; both per-core "
             "figures are estimates, see the device file)."
         )
     return lines

@@ -77,22 +77,30 @@ def run(ctx) -> str:
             f"{mem.state.bytes['float32']:,} | {mem.peak_activations.bytes['float32']:,} | "
             f"{mem.input_frame.float32_B:,} / {mem.input_frame.vector_mean_B:.0f} |"
         )
-    lines += [
+    return "\n".join(lines + ["", *budget_lines(profiles, devs)]) + "\n"
+
+
+def budget_lines(profiles: dict, devs) -> list[str]:
+    """Each budget's checks, with what the need is: the C firmware's layout at the device's
+    precision (RAM to the byte, docs/profile.md) or an estimate from element sizes."""
+    lines = [
+        "Each budget's checks at the device's precision (bytes, or the unit named): the need is "
+        "the C firmware's layout (its ELF's RAM to the byte) or, without a firmware for the "
+        "model, an estimate from element sizes (docs/profile.md).",
         "",
-        "| budget | model | RAM need / budget (KB) | flash need / budget (KB) | fits |",
+        "| budget | model | need from | need / budget | fits |",
         "|---|---|---|---|---|",
     ]
     for dname in BUDGETS:
         for m, p in profiles.items():
             rep = memory_report(p, devs[dname])
-            cells = {c.memory: c for c in rep.checks}
-
-            def cell(k, cells=cells):
-                c = cells.get(k)
-                return "-" if c is None else f"{c.need_B / 1024:,.1f} / {c.budget_B / 1024:,.0f}"
-
-            lines.append(
-                f"| {dname} | {m} | {cell('RAM')} | {cell('flash')} | "
-                f"{'yes' if rep.fits else 'no'} |"
+            if rep.fits is None:
+                lines.append(f"| {dname} | {m} | - | cannot run there: {rep.notes[0]} | - |")
+                continue
+            basis = f"firmware layout, {rep.layout}" if rep.layout else f"estimate, {rep.precision}"
+            need = "; ".join(
+                f"{c.memory} {c.need_B:,.0f} / {c.budget_B:,.0f} {c.unit or 'B'}"
+                for c in rep.checks
             )
-    return "\n".join(lines) + "\n"
+            lines.append(f"| {dname} | {m} | {basis} | {need} | {'yes' if rep.fits else 'no'} |")
+    return lines

@@ -7,7 +7,7 @@ mixed, and static (nothing grows). Beside it on the same windows: the same netwo
 cycles hidden, the shipped pixel forecasting SNN (trained on the paper's timing only), copy-last,
 constant velocity, constant acceleration and Paris-law extrapolation. Then it checks the issue's
 acceptance lines, exports the run to ONNX, NIR and Lava with verification, calibrates it to
-int8 and Loihi fixed point, profiles it on the 512 KB microcontroller, and copies it to
+int8 and Loihi fixed point, profiles it on the 512 KiB microcontroller, and copies it to
 ``examples/runs/motion-snn`` (the run the demo and the on-site examples use).
 
 Sizes: ``BENCH_TIMING_TRAIN`` training samples (default 4000), ``BENCH_TIMING_EPOCHS`` (40),
